@@ -1,0 +1,68 @@
+# genimg-edu — two commands on a fresh machine:
+#   make lab    create .venv, install the course, open JupyterLab on notebooks/
+#   make test   create .venv, install, run tests/ and every notebook under nbval
+#
+# PyTorch: the CPU build by default (small, runs everywhere). Ask for another:
+#   make test TORCH=cuda     the default PyPI build (CUDA on Linux)
+#   make test TORCH=skip     keep the torch already in the environment (conda, Colab)
+# Run the notebooks on a GPU:   GENIMG_DEVICE=cuda make test TORCH=cuda
+# One notebook's test:          make test-notebook NB=01_preprocessing
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= cpu
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbval: compare stored outputs; widgets render their static preview (no browser attached).
+NBVAL := GENIMG_WIDGETS=static $(BIN)/python -m pytest --nbval --nbval-current-env \
+	--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+
+.PHONY: lab test install unit notebooks test-notebook execute benchmark clean
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+	$(NBVAL) notebooks/
+
+install: $(STAMP)
+
+# Reinstall only when the project's requirements change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(MAKE) --no-print-directory torch-$(TORCH)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+torch-cpu:
+	@$(BIN)/python -c "import torch" 2>/dev/null && echo "torch already installed" || \
+	$(BIN)/python -m pip install --no-deps --no-index "torch==$(TORCH_VERSION)" 2>/dev/null || \
+	$(BIN)/python -m pip install --no-deps "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX)
+
+torch-cuda:
+	$(BIN)/python -m pip install "torch==$(TORCH_VERSION)"
+
+torch-skip:
+	@echo "TORCH=skip: using the torch already installed in $(VENV)"
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+
+notebooks: $(STAMP)
+	$(NBVAL) notebooks/
+
+test-notebook: $(STAMP)
+	$(NBVAL) notebooks/$(NB).ipynb
+
+# Re-execute notebooks in place, top to bottom in a fresh kernel (after editing one): make execute NB=01_preprocessing
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py $(if $(NB),notebooks/$(NB).ipynb,notebooks/*.ipynb)
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,75 @@
+"""Wall time and peak memory of each notebook under nbval, recorded to JSON.
+
+    python benchmarks/notebook_times.py [notebooks/01_preprocessing.ipynb ...] [--threads N]
+
+Each notebook is replayed by ``pytest --nbval`` exactly as ``make test`` does,
+in its own process, so the peak resident memory of that process tree (kernel
+included) is measured by the operating system (``getrusage(RUSAGE_CHILDREN)``,
+Linux/macOS). Results are merged into ``benchmarks/notebook_times.json``
+(written atomically), keyed by notebook, with the machine they were measured on.
+Budgets (issue 3): each notebook ≤ 60 s and ≤ 1.5 GB peak RSS on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from genimg_edu.io import atomic_write  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "notebook_times.json"
+BUDGET_SECONDS, BUDGET_MB = 60, 1536
+
+
+def measure(notebook: Path, *, threads: int | None) -> dict:
+    """Replay one notebook under nbval in a child process; return seconds, peak MB and the outcome."""
+    code = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(json.dumps({'rc': rc, 'seconds': time.perf_counter() - t, 'maxrss_kb': kb}))\n"
+    )
+    cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
+           "--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg"), str(notebook)]
+    env = dict(os.environ, GENIMG_WIDGETS="static")
+    if threads:
+        env.update(GENIMG_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", code, *cmd], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"measuring {notebook} failed:\n{out.stderr[-2000:]}")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    rss_mb = r["maxrss_kb"] / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB on Linux
+    return {"seconds": round(r["seconds"], 1), "peak_rss_mb": round(rss_mb), "passed": r["rc"] == 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--threads", type=int, help="limit torch/OpenMP threads (e.g. 1 to mimic Binder)")
+    args = parser.parse_args()
+    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}"
+    key = f"threads={args.threads}" if args.threads else "default"
+    for nb in notebooks:
+        r = measure(nb, threads=args.threads)
+        r.update(machine=machine, date=time.strftime("%Y-%m-%d"))
+        results.setdefault(key, {})[nb.stem] = r
+        flag = "" if r["seconds"] <= BUDGET_SECONDS and r["peak_rss_mb"] <= BUDGET_MB else "  OVER BUDGET"
+        print(f"{nb.stem:<22} {r['seconds']:6.1f} s {r['peak_rss_mb']:6d} MB  {'passed' if r['passed'] else 'FAILED'}{flag}",
+              flush=True)
+        with atomic_write(RESULTS, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

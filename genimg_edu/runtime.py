@@ -1,0 +1,82 @@
+"""Where the course runs: device choice, seeding and CPU threads.
+
+The same notebook runs unchanged on a laptop CPU and on a CUDA GPU: every
+notebook asks `device()` instead of writing ``"cuda"``, and seeds with
+`seed_everything(seed)`.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+
+import numpy as np
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def device(choice: str | None = None) -> torch.device:
+    """Return the torch device the course should use.
+
+    `choice` defaults to the environment variable ``GENIMG_DEVICE`` (``auto``
+    when unset): ``auto`` picks CUDA when available and the CPU otherwise;
+    ``cuda`` insists on a GPU and fails with a clear message when there is none.
+    """
+    choice = (choice or os.environ.get("GENIMG_DEVICE") or "auto").strip().lower()
+    if choice not in DEVICE_CHOICES:
+        raise ValueError(f"GENIMG_DEVICE={choice!r} is not understood; expected one of {DEVICE_CHOICES}")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("GENIMG_DEVICE=cuda was asked for, but PyTorch sees no CUDA GPU "
+                           f"(torch {torch.__version__}); use GENIMG_DEVICE=cpu or install a CUDA build")
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(choice)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and CUDA) and return a seeded CPU `torch.Generator`.
+
+    Pass the returned generator to sampling functions when a cell must not
+    depend on what ran before it.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(int(seed))
+
+
+def set_threads(n: int | None = None) -> int:
+    """Set PyTorch's intra-op CPU threads (default: ``GENIMG_THREADS`` or all cores, at most 8).
+
+    Small models gain nothing from more threads than cores, and oversubscribing
+    a 1-CPU Binder pod makes everything slower. Returns the number set.
+    """
+    if n is None:
+        n = int(os.environ.get("GENIMG_THREADS", 0)) or min(os.cpu_count() or 1, 8)
+    if n < 1:
+        raise ValueError(f"threads must be >= 1, got {n}")
+    torch.set_num_threads(n)
+    return n
+
+
+def environment_report() -> dict[str, str]:
+    """Versions and hardware, for the welcome notebook and bug reports."""
+    import cv2
+    import matplotlib
+
+    dev = device()
+    report = {
+        "python": platform.python_version(),
+        "torch": torch.__version__.split("+")[0],
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "matplotlib": matplotlib.__version__,
+        "device": dev.type,
+        "cpu threads": str(torch.get_num_threads()),
+    }
+    if dev.type == "cuda":
+        report["gpu"] = torch.cuda.get_device_name(dev)
+    return report

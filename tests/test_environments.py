@@ -1,0 +1,57 @@
+"""pyproject.toml, environment.yml and binder/requirements.txt must name the same dependencies."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_TO_PIP = {"pytorch": "torch"}
+NOT_DEPENDENCIES = {"python", "pip"}
+
+
+def _name(spec: str) -> str:
+    return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def pyproject_names() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = list(project["dependencies"])
+    for extra, deps in project["optional-dependencies"].items():
+        specs += [d for d in deps if not d.startswith("genimg-edu")]
+    return {_name(s) for s in specs}
+
+
+def environment_yml_names() -> set[str]:
+    names = set()
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-]+)", line.split("#")[0])
+        if m and m.group(1) not in NOT_DEPENDENCIES and not line.strip().startswith("- -"):
+            names.add(CONDA_TO_PIP.get(_name(m.group(1)), _name(m.group(1))))
+    return names
+
+
+def binder_names() -> set[str]:
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    return {_name(s) for s in (l.split("#")[0] for l in lines) if s.strip() and not s.strip().startswith("-")}
+
+
+def test_pyproject_lists_the_design_dependencies():
+    assert {"torch", "numpy", "matplotlib", "opencv-python-headless", "ipywidgets",
+            "jupyterlab", "nbval", "pytest"} <= pyproject_names()
+
+
+def test_environment_yml_matches_pyproject():
+    assert environment_yml_names() == pyproject_names()
+
+
+def test_binder_matches_pyproject():
+    assert binder_names() == pyproject_names()
+
+
+def test_binder_uses_the_cpu_build_of_torch():
+    text = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "+cpu" in text and "whl/cpu" in text, "Binder must install PyTorch's CPU wheel (no CUDA in 2 GB)"
+
+
+def test_environment_yml_uses_cpu_pytorch():
+    assert re.search(r"pytorch.*=cpu", (ROOT / "environment.yml").read_text())
