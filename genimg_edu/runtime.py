@@ -23,9 +23,10 @@ def device(choice: str | None = None) -> torch.device:
     when unset): ``auto`` picks CUDA when available and the CPU otherwise;
     ``cuda`` insists on a GPU and fails with a clear message when there is none.
     """
+    source = "device()" if choice else "GENIMG_DEVICE"
     choice = (choice or os.environ.get("GENIMG_DEVICE") or "auto").strip().lower()
     if choice not in DEVICE_CHOICES:
-        raise ValueError(f"GENIMG_DEVICE={choice!r} is not understood; expected one of {DEVICE_CHOICES}")
+        raise ValueError(f"{source}: {choice!r} is not understood; expected one of {DEVICE_CHOICES}")
     if choice == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("GENIMG_DEVICE=cuda was asked for, but PyTorch sees no CUDA GPU "
                            f"(torch {torch.__version__}); use GENIMG_DEVICE=cpu or install a CUDA build")
@@ -40,8 +41,9 @@ def seed_everything(seed: int) -> torch.Generator:
     Pass the returned generator to sampling functions when a cell must not
     depend on what ran before it.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)  # random.seed rejects NumPy integers
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -55,7 +57,10 @@ def set_threads(n: int | None = None) -> int:
     a 1-CPU Binder pod makes everything slower. Returns the number set.
     """
     if n is None:
-        n = int(os.environ.get("GENIMG_THREADS", 0)) or min(os.cpu_count() or 1, 8)
+        env = os.environ.get("GENIMG_THREADS", "").strip()
+        if env and not env.isdigit():
+            raise ValueError(f"GENIMG_THREADS={env!r} is not a whole number of threads")
+        n = int(env or 0) or min(os.cpu_count() or 1, 8)
     if n < 1:
         raise ValueError(f"threads must be >= 1, got {n}")
     torch.set_num_threads(n)

@@ -23,7 +23,7 @@ INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
 
 def is_live() -> bool:
     """True when controls can be used, i.e. not under nbval or ``GENIMG_WIDGETS=static``."""
-    mode = os.environ.get("GENIMG_WIDGETS", "auto").lower()
+    mode = os.environ.get("GENIMG_WIDGETS", "auto").strip().lower()
     if mode not in ("auto", "live", "static"):
         raise ValueError(f"GENIMG_WIDGETS={mode!r} is not understood; expected live, static or auto")
     if mode == "auto":

@@ -58,10 +58,11 @@ def load_image_folder(path: str | os.PathLike, *, size: int | tuple[int, int] = 
     """
     import warnings
 
-    from genimg_edu.preprocess import resize, to_tensor, read_image
+    from genimg_edu.preprocess import ImageReadError, _size_pair, read_image, resize, to_tensor
 
     if on_error not in ("raise", "warn"):
         raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
+    _size_pair(size, "load_image_folder")  # a bad size is the caller's error, not the files'
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder {folder} does not exist or is not a folder")
@@ -69,10 +70,12 @@ def load_image_folder(path: str | os.PathLike, *, size: int | tuple[int, int] = 
     images, names, errors = [], [], {}
     for file in files:
         try:
-            images.append(resize(read_image(file), size))
-            names.append(file.name)
-        except (OSError, ValueError) as exc:
+            img = read_image(file)
+        except (OSError, ImageReadError) as exc:
             errors[file.name] = str(exc)
+            continue
+        images.append(resize(img, size))
+        names.append(file.name)
     if errors:
         err = FolderReadError(folder, errors)
         if on_error == "raise":

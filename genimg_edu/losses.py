@@ -1,0 +1,92 @@
+"""Objectives of the course, each with the formula it implements and its reduction.
+
+GAN losses take the discriminator's *logits* (pre-sigmoid scores), written
+``d_real = D(x)`` and ``d_fake = D(G(z))``; ``σ`` is the sigmoid, so
+``log D(x)`` in the papers is ``log σ(d_real)``. Every GAN loss is a mean over
+the batch.
+
+VAE terms are **summed over pixels and latent dimensions and averaged over the
+batch**: the result is in nats per image, the number the ELBO is about. (A
+mean over pixels instead divides the reconstruction term by 784 and silently
+turns the model into a β-VAE with β = 784 — the most common VAE bug.)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+GAN_LOSSES = ("minimax", "non-saturating", "hinge")
+
+
+def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *, kind: str = "non-saturating") -> torch.Tensor:
+    """Discriminator loss (to minimise), mean over the batch.
+
+    minimax / non-saturating (Goodfellow et al. 2014, eq. 1): the discriminator
+    maximises ``E[log σ(d_real)] + E[log(1 − σ(d_fake))]``, i.e. minimises the
+    binary cross-entropy with labels 1 for real and 0 for fake.
+
+    hinge (Lim & Ye 2017; Miyato et al. 2018): ``E[max(0, 1 − d_real)] + E[max(0, 1 + d_fake)]``.
+    """
+    _check(kind)
+    if kind == "hinge":
+        return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+
+
+def g_loss(d_fake: torch.Tensor, *, kind: str = "non-saturating") -> torch.Tensor:
+    """Generator loss (to minimise), mean over the batch.
+
+    minimax (saturating): ``E[log(1 − σ(d_fake))]`` — the original game. When D
+    confidently rejects fakes (σ(d_fake) ≈ 0) its gradient vanishes.
+
+    non-saturating (Goodfellow et al. 2014, §3): ``−E[log σ(d_fake)]`` — same
+    fixed point, strong gradients exactly when G is losing.
+
+    hinge: ``−E[d_fake]``.
+    """
+    _check(kind)
+    if kind == "minimax":
+        return -F.softplus(d_fake).mean()  # log(1 − σ(t)) = −softplus(t)
+    if kind == "hinge":
+        return -d_fake.mean()
+    return F.softplus(-d_fake).mean()  # −log σ(t) = softplus(−t)
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Reconstruction term ``−log p(x | z)`` per image, in nats: (B,).
+
+    Bernoulli decoder with probabilities ``σ(logits)`` on grey values x ∈ [0, 1]
+    (the continuous relaxation used by the PyTorch VAE example):
+    ``−Σ_pixels [x log σ(l) + (1 − x) log(1 − σ(l))]``. **Sum over pixels**, one value per image.
+    """
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``KL(N(μ, σ²) ‖ N(0, I))`` per image, in nats: (B,).
+
+    Kingma & Welling 2014, Appendix B:
+    ``KL = −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²)``. **Sum over latent dimensions.**
+    """
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+
+
+def vae_loss(logits, x, mu, logvar, *, beta: float = 1.0) -> torch.Tensor:
+    """Negative ELBO (β = 1) or the β-VAE objective, **mean over the batch** of per-image sums (nats/image).
+
+    ``L = E_q[−log p(x|z)] + β · KL(q(z|x) ‖ p(z))``.
+    """
+    return (bernoulli_nll(logits, x) + beta * gaussian_kl(mu, logvar)).mean()
+
+
+def bits_per_dim(nats_per_image: float, dims: int) -> float:
+    """Convert nats per image to bits per dimension: ``nats / (dims · ln 2)``."""
+    return nats_per_image / (dims * math.log(2))
+
+
+def _check(kind: str) -> None:
+    if kind not in GAN_LOSSES:
+        raise ValueError(f"unknown GAN loss {kind!r}; expected one of {GAN_LOSSES}")

@@ -1,0 +1,136 @@
+"""GAN generators and discriminators: an MLP pair for 2-D toy data, DCGANs for images.
+
+Generators map noise z ~ N(0, I) to data; discriminators return *logits*
+(scores before a sigmoid), which every loss in `genimg_edu.losses` expects.
+
+The DCGAN (Radford et al. 2016) upsamples with stride-2 transposed
+convolutions, each doubling the size — ``(B, 4w, 7, 7) → (B, 2w, 14, 14) →
+(B, 1, 28, 28)`` — with BatchNorm and ReLU in G, LeakyReLU in D, and tanh at G's
+output, so G works in [−1, 1]; `sample` maps back to [0, 1]. With
+``n_classes`` both become class-conditional: G concatenates a learned label
+embedding to z (Mirza & Osindero 2014) and D adds a projection term
+``⟨embed(y), h⟩`` to its score (Miyato & Koyama 2018).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def _noise(n, z_dim, generator, device):
+    return torch.randn(n, z_dim, generator=generator).to(device) if generator else torch.randn(n, z_dim, device=device)
+
+
+class MLPGenerator(nn.Module):
+    """Toy generator: z (B, z_dim) → points (B, 2). Its `sample` returns points, not images."""
+
+    def __init__(self, *, z_dim: int = 8, hidden: int = 128, out_dim: int = 2, depth: int = 3):
+        super().__init__()
+        self.z_dim = z_dim
+        layers, d = [], z_dim
+        for _ in range(depth):
+            layers += [nn.Linear(d, hidden), nn.ReLU()]
+            d = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(hidden, out_dim))
+
+    def forward(self, z):
+        return self.net(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
+        """n points (n, 2) from z ~ N(0, I)."""
+        return self(_noise(n, self.z_dim, generator, next(self.parameters()).device))
+
+
+class MLPDiscriminator(nn.Module):
+    """Toy discriminator: points (B, 2) → logits (B,)."""
+
+    def __init__(self, *, in_dim: int = 2, hidden: int = 128, depth: int = 3):
+        super().__init__()
+        layers, d = [], in_dim
+        for _ in range(depth):
+            layers += [nn.Linear(d, hidden), nn.LeakyReLU(0.2)]
+            d = hidden
+        self.net = nn.Sequential(*layers, nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def _sizes(image_shape) -> tuple[int, int]:
+    c, h, w = image_shape
+    if h != w or h not in (28, 32):
+        raise ValueError(f"DCGAN supports 28×28 or 32×32 images, got {tuple(image_shape)}")
+    return (7, 2) if h == 28 else (4, 3)  # start size, number of doublings
+
+
+class DCGANGenerator(nn.Module):
+    """z (B, z_dim) [+ labels (B,)] → images (B, C, H, W) in [−1, 1]; `sample` gives [0, 1]."""
+
+    def __init__(self, *, image_shape=(1, 28, 28), z_dim: int = 64, width: int = 64, n_classes: int | None = None,
+                 embed_dim: int = 32):
+        super().__init__()
+        self.config = dict(image_shape=tuple(image_shape), z_dim=z_dim, width=width, n_classes=n_classes,
+                           embed_dim=embed_dim)
+        self.image_shape, self.z_dim, self.n_classes = tuple(image_shape), z_dim, n_classes
+        s, n_up = _sizes(image_shape)
+        chans = [width * 2**i for i in range(n_up)][::-1]  # 28×28: [2w, w]; 32×32: [4w, 2w, w]
+        self.embed = nn.Embedding(n_classes, embed_dim) if n_classes else None
+        d_in = z_dim + (embed_dim if n_classes else 0)
+        layers = [nn.Linear(d_in, chans[0] * s * s, bias=False), nn.Unflatten(1, (chans[0], s, s)),
+                  nn.BatchNorm2d(chans[0]), nn.ReLU(True)]  # (B, chans[0], s, s)
+        for a, b in zip(chans, chans[1:]):
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]  # size ×2
+        layers += [nn.ConvTranspose2d(chans[-1], image_shape[0], 4, 2, 1), nn.Tanh()]  # (B, C, H, W)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.n_classes:
+            if labels is None:
+                raise ValueError("this generator is class-conditional: pass labels (B,) of int64")
+            z = torch.cat([z, self.embed(labels)], 1)
+        return self.net(z)  # (B, C, H, W) in [-1, 1]
+
+    @torch.no_grad()
+    def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1]. Conditional models take `labels` (n,) or draw them uniformly."""
+        dev = next(self.parameters()).device
+        z = _noise(n, self.z_dim, generator, dev)
+        if self.n_classes:
+            if labels is None:
+                labels = torch.arange(n) % self.n_classes
+            labels = torch.as_tensor(labels, dtype=torch.long).to(dev)
+            if labels.shape != (n,):
+                raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
+        elif labels is not None:
+            raise ValueError("this generator is unconditional; labels must be None")
+        return (self(z, labels) + 1) / 2
+
+
+class DCGANDiscriminator(nn.Module):
+    """Images (B, C, H, W) in [−1, 1] [+ labels] → logits (B,). Spectral norm on every layer by default."""
+
+    def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, n_classes: int | None = None,
+                 spectral: bool = True):
+        super().__init__()
+        self.config = dict(image_shape=tuple(image_shape), width=width, n_classes=n_classes, spectral=spectral)
+        s, n_down = _sizes(image_shape)
+        sn = spectral_norm if spectral else (lambda m: m)
+        layers, c_prev = [], image_shape[0]
+        for i in range(n_down):
+            c = width * 2**i
+            layers += [sn(nn.Conv2d(c_prev, c, 4, 2, 1)), nn.LeakyReLU(0.2, True)]  # size ÷2
+            c_prev = c
+        self.body = nn.Sequential(*layers, nn.Flatten())  # (B, c·s·s)
+        self.score = sn(nn.Linear(c_prev * s * s, 1))
+        self.embed = sn(nn.Embedding(n_classes, c_prev * s * s)) if n_classes else None
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x)
+        out = self.score(h).squeeze(1)
+        if self.embed is not None:
+            if labels is None:
+                raise ValueError("this discriminator is class-conditional: pass labels (B,) of int64")
+            out = out + (self.embed(labels) * h).sum(1)  # projection term
+        return out

@@ -1,0 +1,148 @@
+"""Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli decoder p(x|z), prior p(z) = N(0, I).
+
+Both models share one interface (`VAE`): ``encode(x) → (mu, logvar)``,
+``decode(z) → x_hat`` (pixel probabilities in [0, 1]), ``loss(x)`` (the
+negative ELBO to minimise, nats per image), ``elbo(x)`` (per-image ELBO, nats)
+and ``iwae(x, k)`` (the importance-weighted bound of Burda et al. 2016).
+The reconstruction term is a Bernoulli likelihood on grey values in [0, 1],
+the convention of the PyTorch VAE example, so figures compare.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from genimg_edu.losses import bernoulli_nll, gaussian_kl
+
+
+class VAE(nn.Module):
+    """Base class: subclasses set ``self.encoder`` (x → (B, 2·z_dim)) and ``self.decoder`` (z → logits)."""
+
+    z_dim: int
+    image_shape: tuple[int, int, int]
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Parameters of q(z|x): ``mu`` and ``logvar``, each (B, z_dim)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-12, 8)  # keeps exp(logvar) finite early in training
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)  # (B, C, H, W)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel probabilities x_hat = σ(decoder(z)) in [0, 1], (B, C, H, W)."""
+        return torch.sigmoid(self.decoder(z))
+
+    @staticmethod
+    def reparameterize(mu, logvar, *, generator=None):
+        """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients flow through (Kingma & Welling 2014, §2.4)."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device) if generator else torch.randn_like(mu)
+        return mu + (0.5 * logvar).exp() * eps
+
+    def forward(self, x, *, generator=None):
+        """(logits, mu, logvar) for one posterior sample per image."""
+        mu, logvar = self.encode(x)
+        return self.decode_logits(self.reparameterize(mu, logvar, generator=generator)), mu, logvar
+
+    def loss(self, x: torch.Tensor, *, beta: float = 1.0) -> torch.Tensor:
+        """Negative ELBO (or the β-VAE objective): per-image sums, mean over the batch, in nats."""
+        logits, mu, logvar = self(x)
+        return (bernoulli_nll(logits, x) + beta * gaussian_kl(mu, logvar)).mean()
+
+    @torch.no_grad()
+    def elbo(self, x: torch.Tensor, *, samples: int = 1, generator=None) -> torch.Tensor:
+        """Per-image ELBO in nats, (B,): ``E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))``.
+
+        The KL is analytic; the reconstruction term averages `samples`
+        posterior draws (an unbiased estimate with less variance, same expectation).
+        """
+        mu, logvar = self.encode(x)
+        rec = torch.stack([bernoulli_nll(self.decode_logits(self.reparameterize(mu, logvar, generator=generator)), x)
+                           for _ in range(samples)]).mean(0)
+        return -(rec + gaussian_kl(mu, logvar))
+
+    @torch.no_grad()
+    def iwae(self, x: torch.Tensor, k: int = 50, *, generator=None) -> torch.Tensor:
+        """Importance-weighted bound ``log (1/k) Σ_i p(x, z_i) / q(z_i | x)`` per image, (B,), in nats.
+
+        k = 1 is the ELBO; the bound tightens towards log p(x) as k grows (Burda et al. 2016, Thm. 1).
+        """
+        mu, logvar = self.encode(x)
+        std = (0.5 * logvar).exp()
+        log_w = []
+        for _ in range(k):
+            z = self.reparameterize(mu, logvar, generator=generator)
+            log_q = _log_normal(z, mu, std)
+            log_p = _log_normal(z, torch.zeros_like(z), torch.ones_like(z)) - bernoulli_nll(self.decode_logits(z), x)
+            log_w.append(log_p - log_q)
+        return torch.logsumexp(torch.stack(log_w), 0) - math.log(k)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1]: z ~ N(0, I), decoded to pixel probabilities (the mean image)."""
+        if labels is not None:
+            raise ValueError("this VAE is unconditional; labels must be None")
+        dev = next(self.parameters()).device
+        z = torch.randn(n, self.z_dim, generator=generator).to(dev) if generator else torch.randn(n, self.z_dim, device=dev)
+        return self.decode(z)
+
+    def init_output_bias(self, mean_image: torch.Tensor) -> None:
+        """Start the decoder at the data's mean image: bias = logit(mean). Saves the first epoch of training."""
+        last = [m for m in self.decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))][-1]
+        p = mean_image.clamp(1e-3, 1 - 1e-3)
+        with torch.no_grad():
+            last.bias.copy_(torch.log(p / (1 - p)).flatten() if isinstance(last, nn.Linear) else
+                            torch.log(p / (1 - p)).mean((1, 2)))
+
+
+def _log_normal(z, mu, std):
+    return (-0.5 * ((z - mu) / std) ** 2 - std.log() - 0.5 * math.log(2 * math.pi)).sum(1)
+
+
+class MLPVAE(VAE):
+    """Fully connected VAE: (B, C, H, W) → hidden layers → z → hidden layers → logits (B, C, H, W)."""
+
+    def __init__(self, *, image_shape=(1, 28, 28), hidden=(512, 256), z_dim: int = 32):
+        super().__init__()
+        self.config = dict(image_shape=tuple(image_shape), hidden=tuple(hidden), z_dim=z_dim)
+        self.image_shape, self.z_dim = tuple(image_shape), z_dim
+        d = math.prod(image_shape)
+        enc, dec = [nn.Flatten()], []
+        for a, b in zip((d,) + tuple(hidden), hidden):
+            enc += [nn.Linear(a, b), nn.SiLU()]
+        for a, b in zip((z_dim,) + tuple(hidden[::-1]), hidden[::-1]):
+            dec += [nn.Linear(a, b), nn.SiLU()]
+        self.encoder = nn.Sequential(*enc, nn.Linear(hidden[-1], 2 * z_dim))  # (B, 2·z)
+        self.decoder = nn.Sequential(*dec, nn.Linear(hidden[0], d), nn.Unflatten(1, self.image_shape))
+
+
+class ConvVAE(VAE):
+    """Convolutional VAE for 28×28, 32×32 or 64×64 images.
+
+    Encoder: stride-2 4×4 convolutions halve the size until it is 7 or 8
+    ((B, C, 28, 28) → (B, w, 14, 14) → (B, 2w, 7, 7)), then a linear layer to
+    (μ, log σ²). The decoder mirrors it with transposed convolutions.
+    """
+
+    def __init__(self, *, image_shape=(1, 28, 28), width: int = 32, z_dim: int = 16, hidden: int = 256):
+        super().__init__()
+        c, h, w = image_shape
+        if h != w or h not in (28, 32, 64):
+            raise ValueError(f"ConvVAE supports square 28, 32 or 64 pixel images, got {tuple(image_shape)}")
+        self.config = dict(image_shape=tuple(image_shape), width=width, z_dim=z_dim, hidden=hidden)
+        self.image_shape, self.z_dim = tuple(image_shape), z_dim
+        n_down = 3 if h == 64 else 2
+        chans = [c] + [width * 2**i for i in range(n_down)]
+        s = h // 2**n_down  # 7 or 8
+        enc = []
+        for a, b in zip(chans, chans[1:]):
+            enc += [nn.Conv2d(a, b, 4, 2, 1), nn.SiLU()]
+        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(chans[-1] * s * s, hidden), nn.SiLU(),
+                                     nn.Linear(hidden, 2 * z_dim))
+        dec = [nn.Linear(z_dim, hidden), nn.SiLU(), nn.Linear(hidden, chans[-1] * s * s), nn.SiLU(),
+               nn.Unflatten(1, (chans[-1], s, s))]  # (B, w·2^(n−1), s, s)
+        for a, b in zip(chans[::-1][:-1], chans[::-1][1:-1]):
+            dec += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.SiLU()]  # doubles the size
+        self.decoder = nn.Sequential(*dec, nn.ConvTranspose2d(chans[1], c, 4, 2, 1))  # (B, C, H, W) logits

@@ -1,0 +1,169 @@
+"""Short, explicit training loops for the course's three model families.
+
+Each loop shows its steps (``zero_grad`` / ``backward`` / ``step``), runs for a
+fixed number of ``steps`` (reproducible for a seed) or until ``max_seconds``
+have passed, whichever comes first, and returns a history of its losses. The
+same functions train the live models in the notebooks and the shipped
+checkpoints (`scripts/pretrain.py`), only for longer.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+from genimg_edu import losses
+
+
+def batches(n: int, batch_size: int, *, generator: torch.Generator):
+    """Endless shuffled mini-batch indices: every epoch a new permutation of range(n)."""
+    if batch_size > n:
+        raise ValueError(f"batch_size {batch_size} is larger than the data ({n})")
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for i in range(0, n - batch_size + 1, batch_size):
+            yield perm[i:i + batch_size]
+
+
+def random_shift(x: torch.Tensor, max_shift: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Translate each image (B, C, H, W) by whole pixels in [−max_shift, max_shift], filling with zeros.
+
+    Differentiable in x, so it can also augment a discriminator's inputs (DiffAugment, Zhao et al. 2020).
+    """
+    if max_shift == 0:
+        return x
+    b, _, h, w = x.shape
+    shifts = torch.randint(-max_shift, max_shift + 1, (2, b), generator=generator).to(x.device)
+    padded = F.pad(x, [max_shift] * 4)  # (B, C, H + 2m, W + 2m)
+    rows = (torch.arange(h, device=x.device) + max_shift - shifts[0, :, None])  # (B, H)
+    cols = (torch.arange(w, device=x.device) + max_shift - shifts[1, :, None])  # (B, W)
+    idx = torch.arange(b, device=x.device)[:, None, None]
+    return padded.permute(0, 2, 3, 1)[idx, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)  # (B, C, H, W)
+
+
+class EMA:
+    """An exponential moving average of a model's weights, θ_ema ← d·θ_ema + (1 − d)·θ.
+
+    Averaging a GAN generator's weights over the last few thousand steps
+    smooths out the oscillation of the adversarial game (Yazıcı et al. 2019);
+    BatchNorm statistics are copied, not averaged.
+    """
+
+    def __init__(self, model: torch.nn.Module, *, decay: float = 0.999):
+        self.model, self.decay = copy.deepcopy(model).eval().requires_grad_(False), decay
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for p_ema, p in zip(self.model.parameters(), model.parameters()):
+            p_ema.lerp_(p, 1 - self.decay)
+        for b_ema, b in zip(self.model.buffers(), model.buffers()):
+            b_ema.copy_(b)
+
+
+def cosine_lr(step: int, total: int, *, warmup: int = 0) -> float:
+    """Learning-rate factor: linear warm-up, then cosine decay from 1 to 0 over `total` steps."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+
+
+def _budget(steps, max_seconds):
+    if steps is None and max_seconds is None:
+        raise ValueError("give a budget: steps=… and/or max_seconds=…")
+    start = time.perf_counter()
+    return lambda step: (steps is not None and step >= steps) or (
+        max_seconds is not None and time.perf_counter() - start >= max_seconds)
+
+
+def train_classifier(model, x, y, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3, shift=0,
+                     weight_decay=5e-4, seed=0, device=None):
+    """Cross-entropy training with AdamW and a cosine schedule over `steps`. Returns {"loss": [...]}."""
+    device = device or next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    total = steps or 10_000
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(100, total // 10)))
+    done, history = _budget(steps, max_seconds), {"loss": []}
+    model.train()
+    for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
+        if done(step):
+            break
+        xb, yb = random_shift(x[idx], shift, generator=g).to(device), y[idx].to(device)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        sched.step()
+        history["loss"].append(loss.item())
+    history["steps"] = step
+    return history
+
+
+def train_vae(model, x, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3, beta=1.0, shift=0, seed=0,
+              device=None):
+    """Minimise the negative ELBO (nats/image) with Adam and a cosine schedule. Returns {"loss": [...]}."""
+    device = device or next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    total = steps or 10_000
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(200, total // 10)))
+    done, history = _budget(steps, max_seconds), {"loss": []}
+    model.train()
+    for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
+        if done(step):
+            break
+        xb = random_shift(x[idx], shift, generator=g).to(device)
+        opt.zero_grad()
+        loss = model.loss(xb, beta=beta)
+        loss.backward()
+        opt.step()
+        sched.step()
+        history["loss"].append(loss.item())
+    history["steps"] = step
+    return history
+
+
+def train_gan(G, D, x, labels=None, *, steps=None, max_seconds=None, batch_size=64, loss="hinge", lr_g=2e-4,
+              lr_d=2e-4, betas=(0.5, 0.999), ema_decay=0.999, shift=0, seed=0, callback=None, every=500):
+    """Alternate D and G updates; images `x` in [0, 1] are mapped to [−1, 1].
+
+    Returns (history, ema) where `ema.model` is the weight-averaged generator.
+    ``callback(step, G, ema)`` runs every `every` steps (evaluation, snapshots).
+    """
+    device = next(G.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+    ema = EMA(G, decay=ema_decay)
+    done, history = _budget(steps, max_seconds), {"d_loss": [], "g_loss": []}
+    aug = lambda t: random_shift(t, shift, generator=g)  # the same augmentation for real and fake (DiffAugment)
+    for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
+        if done(step):
+            break
+        real = (x[idx] * 2 - 1).to(device)
+        y = labels[idx].to(device) if labels is not None else None
+        z = torch.randn(batch_size, G.z_dim, generator=g).to(device)
+        # (1) update D: maximise log D(x) + log(1 − D(G(z))) (or the hinge version)
+        fake = G(z, y) if y is not None else G(z)
+        opt_d.zero_grad()
+        d_real = D(aug(real), y) if y is not None else D(aug(real))
+        d_fake = D(aug(fake.detach()), y) if y is not None else D(aug(fake.detach()))
+        loss_d = losses.d_loss(d_real, d_fake, kind=loss)
+        loss_d.backward()
+        opt_d.step()
+        # (2) update G: fool the freshly updated D
+        opt_g.zero_grad()
+        d_fake = D(aug(fake), y) if y is not None else D(aug(fake))
+        loss_g = losses.g_loss(d_fake, kind=loss)
+        loss_g.backward()
+        opt_g.step()
+        ema.update(G)
+        history["d_loss"].append(loss_d.item())
+        history["g_loss"].append(loss_g.item())
+        if callback and (step + 1) % every == 0:
+            callback(step + 1, G, ema)
+    history["steps"] = step
+    return history, ema
