@@ -167,3 +167,69 @@ def train_gan(G, D, x, labels=None, *, steps=None, max_seconds=None, batch_size=
             callback(step + 1, G, ema)
     history["steps"] = step
     return history, ema
+
+
+class ToyGAN:
+    """A GAN on the 2-D ring of Gaussians that trains a few steps at a time — for plots and the step widget.
+
+    Non-saturating loss, Adam(β = (0, 0.9)), and an R1 gradient penalty
+    ``(γ/2) E_data ‖∇_x D(x)‖²`` on the discriminator (Mescheder et al. 2018),
+    which keeps this small game from oscillating. ``r1=0`` switches it off.
+    """
+
+    def __init__(self, *, hidden: int = 64, lr: float = 1e-3, r1: float = 0.1, std: float = 0.1,
+                 batch_size: int = 256, g_steps: int = 1, seed: int = 0):
+        from genimg_edu.models import MLPDiscriminator, MLPGenerator
+
+        self.std, self.r1, self.batch_size, self.g_steps, self.steps = std, r1, batch_size, g_steps, 0
+        self.gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        self.G, self.D = MLPGenerator(hidden=hidden), MLPDiscriminator(hidden=hidden)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.history = {"d_loss": [], "g_loss": []}
+
+    def step(self, n: int = 1) -> None:
+        """n rounds of (1) one D update, (2) `g_steps` G updates."""
+        from genimg_edu.data.toy import ring_of_gaussians
+
+        for _ in range(n):
+            real = ring_of_gaussians(self.batch_size, std=self.std, generator=self.gen).requires_grad_(self.r1 > 0)
+            z = torch.randn(self.batch_size, self.G.z_dim, generator=self.gen)
+            # (1) update D: real → 1, fake → 0, plus the R1 penalty on real points
+            self.opt_d.zero_grad()
+            d_real = self.D(real)
+            loss_d = losses.d_loss(d_real, self.D(self.G(z).detach()))
+            if self.r1 > 0:
+                grad, = torch.autograd.grad(d_real.sum(), real, create_graph=True)  # (B, 2)
+                loss_d = loss_d + self.r1 / 2 * grad.pow(2).sum(1).mean()
+            loss_d.backward()
+            self.opt_d.step()
+            # (2) update G: make D call its points real
+            for _ in range(self.g_steps):
+                z = torch.randn(self.batch_size, self.G.z_dim, generator=self.gen)
+                self.opt_g.zero_grad()
+                loss_g = losses.g_loss(self.D(self.G(z)))
+                loss_g.backward()
+                self.opt_g.step()
+            self.history["d_loss"].append(loss_d.item())
+            self.history["g_loss"].append(loss_g.item())
+            self.steps += 1
+
+    @torch.no_grad()
+    def samples(self, n: int = 1000, *, seed: int = 1) -> torch.Tensor:
+        return self.G.sample(n, generator=torch.Generator().manual_seed(seed))
+
+    @torch.no_grad()
+    def d_map(self, lim: float = 3.0, size: int = 100) -> torch.Tensor:
+        """D's probability that a point is real, σ(D(x)), on a size×size grid over [−lim, lim]²."""
+        axis = torch.linspace(-lim, lim, size)
+        grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)  # (size², 2)
+        return torch.sigmoid(self.D(grid)).reshape(size, size)
+
+    def coverage(self, n: int = 2000) -> tuple[int, float]:
+        """(modes covered of 8, fraction of high-quality samples), see `metrics.mode_coverage`."""
+        from genimg_edu.data.toy import ring_centres
+        from genimg_edu.metrics import mode_coverage
+
+        return mode_coverage(self.samples(n), ring_centres(), std=self.std)

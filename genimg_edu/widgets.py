@@ -17,6 +17,7 @@ import os
 
 import cv2
 import numpy as np
+import torch
 
 INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
 
@@ -107,3 +108,152 @@ def preprocessing_playground(img: np.ndarray, **defaults):
         c.observe(update, names="value")
     update()
     return W.HBox([W.VBox(list(controls.values()) + [info]), picture])
+
+
+def figure_png(fig) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (so it is not shown a second time)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _grid_png(images, *, nrow: int, scale: int = 3) -> bytes:
+    """A grid of images (N, C, H, W) in [0, 1] as PNG bytes, enlarged `scale`× with nearest neighbours."""
+    from genimg_edu.plot import image_grid
+
+    grid = (image_grid(images, nrow=nrow) * 255).round().astype(np.uint8)
+    grid = cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    return png_bytes(grid)
+
+
+def _show_static_png(png: bytes, caption: str):
+    from IPython.display import Image, Markdown, display
+
+    display(Image(data=png))
+    display(Markdown(f"*Static preview — {caption}. Run this notebook in JupyterLab to use the controls.*"))
+
+
+def toy_gan_figure(toy, *, title: str | None = None):
+    """Real points, generated points and D's belief σ(D(x)) as a heat map — one picture of the game."""
+    import matplotlib.pyplot as plt
+
+    from genimg_edu.data.toy import ring_of_gaussians
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    im = ax.imshow(toy.d_map().numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="RdBu", vmin=0, vmax=1)
+    real = ring_of_gaussians(500, std=toy.std, generator=torch.Generator().manual_seed(0))
+    fake = toy.samples(500)
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="data")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="G(z)")
+    modes, quality = toy.coverage()
+    ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="$x_1$", ylabel="$x_2$",
+           title=title or f"step {toy.steps}: {modes}/8 modes, {quality:.0%} good samples")
+    ax.legend(loc="upper right", fontsize=7)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="D(x) = P(real)")
+    return fig
+
+
+def gan_toy_stepper(make_toy, *, steps_per_click: int = 50):
+    """GAN Lab in Jupyter: Step / Play / Reset buttons over a `ToyGAN` made by ``make_toy()``.
+
+    Each step trains D once and G once; the picture shows the data (black),
+    the generator's samples (orange) and the discriminator's heat map.
+    """
+    toy = make_toy()
+    if not is_live():
+        toy.step(steps_per_click)
+        _show_static_png(figure_png(toy_gan_figure(toy)), f"after {toy.steps} steps")
+        return None
+
+    import ipywidgets as W
+
+    picture = W.Image(format="png", layout=W.Layout(width="420px"))
+    step_button = W.Button(description=f"Step ×{steps_per_click}", tooltip="train D and G", icon="step-forward")
+    reset_button = W.Button(description="Reset", icon="undo")
+    play = W.Play(value=0, min=0, max=10_000, interval=400, description="play")  # each tick = one click of Step
+    state = {"toy": toy}
+
+    def redraw():
+        picture.value = figure_png(toy_gan_figure(state["toy"]))
+
+    def on_step(_=None):
+        state["toy"].step(steps_per_click)
+        redraw()
+
+    def on_reset(_):
+        play.playing = False
+        state["toy"] = make_toy()
+        redraw()
+
+    step_button.on_click(on_step)
+    reset_button.on_click(on_reset)
+    play.observe(lambda change: on_step(), names="value")
+    redraw()
+    return W.VBox([W.HBox([step_button, play, reset_button]), picture])
+
+
+def class_picker(model, *, n: int = 16, seed: int = 0, default: int = 0):
+    """Toggle buttons 0–9 → `n` samples of the chosen class from a class-conditional generator."""
+    def render(label: int) -> bytes:
+        labels = torch.full((n,), label, dtype=torch.long)
+        return _grid_png(model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed)).cpu(), nrow=8)
+
+    if not is_live():
+        _show_static_png(render(default), f"class {default}")
+        return None
+    import ipywidgets as W
+
+    buttons = W.ToggleButtons(options=list(range(10)), value=default, description="digit",
+                              style={"button_width": "32px"})
+    picture = W.Image(value=render(default), format="png")
+    buttons.observe(lambda change: setattr(picture, "value", render(change["new"])), names="value")
+    return W.VBox([buttons, picture])
+
+
+def latent_explorer(decode, z0, *, names=None, lim: float = 3.0, scale: int = 6):
+    """Sliders over latent dimensions → the decoded image. ``decode(z (1, D)) → (1, C, H, W)`` in [0, 1]."""
+    z0 = torch.as_tensor(z0, dtype=torch.float32).flatten()
+    names = names or [f"z[{i}]" for i in range(len(z0))]
+
+    def render(values) -> bytes:
+        with torch.no_grad():
+            return _grid_png(decode(torch.tensor([values], dtype=torch.float32)).cpu(), nrow=1, scale=scale)
+
+    if not is_live():
+        _show_static_png(render(z0.tolist()), "z = " + ", ".join(f"{v:.2f}" for v in z0.tolist()))
+        return None
+    import ipywidgets as W
+
+    sliders = [W.FloatSlider(float(v), min=-lim, max=lim, step=0.05, description=name, continuous_update=True)
+               for v, name in zip(z0.tolist(), names)]
+    picture = W.Image(value=render(z0.tolist()), format="png")
+    for s in sliders:
+        s.observe(lambda change: setattr(picture, "value", render([s.value for s in sliders])), names="value")
+    return W.HBox([W.VBox(sliders), picture])
+
+
+def interpolation_slider(decode, z_a, z_b, *, steps: int = 9, scale: int = 6):
+    """A slider t ∈ [0, 1] → decode((1 − t)·z_a + t·z_b), beside the whole path as a strip."""
+    z_a, z_b = (torch.as_tensor(z, dtype=torch.float32).reshape(1, -1) for z in (z_a, z_b))
+
+    def render(t: float) -> bytes:
+        with torch.no_grad():
+            return _grid_png(decode((1 - t) * z_a + t * z_b).cpu(), nrow=1, scale=scale)
+
+    with torch.no_grad():
+        ts = torch.linspace(0, 1, steps).reshape(-1, 1)
+        strip = _grid_png(decode((1 - ts) * z_a + ts * z_b).cpu(), nrow=steps, scale=2)
+    if not is_live():
+        _show_static_png(strip, f"the path from z_a to z_b in {steps} steps")
+        return None
+    import ipywidgets as W
+
+    slider = W.FloatSlider(0.0, min=0, max=1, step=0.02, description="t", continuous_update=True)
+    picture = W.Image(value=render(0.0), format="png")
+    slider.observe(lambda change: setattr(picture, "value", render(change["new"])), names="value")
+    return W.VBox([W.Image(value=strip, format="png"), W.HBox([slider, picture])])

@@ -1,0 +1,133 @@
+"""Measuring generated images: each metric written out to teach, and validated by tests.
+
+Features come from a *domain classifier* — by default the course's pretrained
+MNIST CNN (`pretrained.load("cnn-mnist")`) — so "Fréchet distance" here is the
+MNIST analogue of FID (which uses ImageNet Inception features).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _as_numpy(a) -> np.ndarray:
+    a = a.detach().cpu().double().numpy() if isinstance(a, torch.Tensor) else np.asarray(a, dtype=np.float64)
+    if a.ndim != 2:
+        raise ValueError(f"features must be a 2-D array (N, D), got shape {a.shape}")
+    return a
+
+
+def frechet_distance(feats_a, feats_b) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, D) (Heusel et al. 2017):
+
+    ``d² = ‖μ_a − μ_b‖² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^{1/2})``.
+
+    ``Σ_a Σ_b`` is not symmetric, and a general matrix square root of it is
+    fragile when features are correlated or some are constant (dead ReLUs). We
+    use ``Tr((Σ_a Σ_b)^{1/2}) = Tr((Σ_a^{1/2} Σ_b Σ_a^{1/2})^{1/2})``: the inner
+    matrix is symmetric positive semi-definite, so its square-root trace is the
+    sum of the square roots of its (clipped) eigenvalues.
+    """
+    a, b = _as_numpy(feats_a), _as_numpy(feats_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"need at least 2 samples per set, got {len(a)} and {len(b)}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root_a = _psd_sqrt(cov_a)
+    tr_covmean = np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a).clip(min=0)).sum()
+    return float(max(0.0, ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * tr_covmean))
+
+
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a positive semi-definite matrix, by eigendecomposition."""
+    w, v = np.linalg.eigh(cov)
+    return (v * np.sqrt(w.clip(min=0))) @ v.T
+
+
+def inception_score(probs) -> float:
+    """Classifier Inception Score ``exp(E_x[KL(p(y|x) ‖ p(y))])`` from class probabilities (N, K).
+
+    High when each image is classified confidently (sharp p(y|x)) *and* the
+    classes are balanced (flat p(y)); at most K. With an MNIST classifier it
+    is the course's stand-in for Salimans et al. (2016)'s Inception Score.
+    """
+    p = _as_numpy(probs).clip(1e-12, 1)
+    p_y = p.mean(0, keepdims=True)
+    return float(np.exp((p * (np.log(p) - np.log(p_y))).sum(1).mean()))
+
+
+@torch.no_grad()
+def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int = 500):
+    """(features (N, D), probabilities (N, K)) of images (N, 1, 28, 28) in [0, 1] under `classifier`.
+
+    `classifier` defaults to the pretrained "cnn-mnist"; any module with
+    ``features(x)`` and ``out(features)`` works.
+    """
+    if classifier is None:
+        from genimg_edu import pretrained
+
+        classifier = pretrained.load("cnn-mnist")
+    classifier.eval()
+    dev = next(classifier.parameters()).device
+    feats, probs = [], []
+    for i in range(0, len(images), batch_size):
+        f = classifier.features(images[i:i + batch_size].to(dev))
+        feats.append(f.cpu())
+        probs.append(classifier.out(f).softmax(1).cpu())
+    return torch.cat(feats), torch.cat(probs)
+
+
+def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
+    """Euclidean distance from each query (N, ...) to its nearest reference (M, ...), in pixel space: (N,)."""
+    ref = reference.flatten(1).float()
+    return torch.cat([torch.cdist(q.flatten(1).float(), ref).min(1).values
+                      for q in queries.split(batch_size)])
+
+
+@torch.no_grad()
+def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, classifier=None) -> dict:
+    """The course's quality gates for generated digits (N, 1, 28, 28) in [0, 1], N ≈ 1,000.
+
+    Measured against the bundled *test* split, with references at the same sample size:
+
+    - ``is_ratio``: classifier Inception Score of the samples ÷ that of the real test images;
+    - ``fd_ratio``: Fréchet distance (samples, test) ÷ Fréchet distance (real train, test);
+    - ``label_accuracy``: share of samples classified as the requested `labels` (conditional models);
+    - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
+      samples and for held-out test digits — samples much closer than test digits are copies.
+    """
+    from genimg_edu.data import load_dataset
+
+    n = len(samples)
+    x_train, _ = load_dataset("mnist", "train")
+    x_test, _ = load_dataset("mnist", "test")
+    f_test, p_test = classifier_outputs(x_test[:n], classifier)
+    f_train, _ = classifier_outputs(x_train[:n], classifier)
+    f_gen, p_gen = classifier_outputs(samples, classifier)
+    report = {
+        "inception_score": inception_score(p_gen),
+        "is_ratio": inception_score(p_gen) / inception_score(p_test),
+        "frechet_distance": frechet_distance(f_gen, f_test),
+        "fd_ratio": frechet_distance(f_gen, f_test) / frechet_distance(f_train, f_test),
+        "nn_samples": float(nearest_distances(samples.cpu(), x_train).mean()),
+        "nn_test": float(nearest_distances(x_test[:n], x_train).mean()),
+    }
+    if labels is not None:
+        report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).float().mean())
+    return report
+
+
+def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, min_share: float = 0.01):
+    """Mode collapse, measured on toy data whose modes are known (Srivastava et al. 2017's VEEGAN protocol).
+
+    A sample is *high quality* if it lies within 3·std of its nearest centre; a
+    mode is *covered* if at least `min_share` of the samples are high-quality
+    samples of that mode. Returns ``(modes covered, fraction of high-quality samples)``.
+    """
+    d = torch.cdist(points.float().cpu(), centres.float())  # (N, modes)
+    nearest, dist = d.argmin(1), d.min(1).values
+    good = dist < 3 * std
+    counts = torch.bincount(nearest[good], minlength=len(centres))
+    return int((counts >= min_share * len(points)).sum()), float(good.float().mean())

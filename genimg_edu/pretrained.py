@@ -1,0 +1,85 @@
+"""Small pretrained checkpoints shipped inside the package, trained by `scripts/pretrain.py`.
+
+``load(name)`` rebuilds the model from the manifest's config, checks the
+file's SHA-256 against the manifest, loads the weights with
+``torch.load(..., weights_only=True)`` (no pickled code is ever executed) and
+returns the model in eval mode. Weights are stored in float16 to keep the
+package small and loaded back as float32.
+
+The manifest (`checkpoints/manifest.json`) records for each checkpoint how it
+was made: the command, seed, hyperparameters, wall time, machine, and the
+metrics measured on the bundled test split.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import torch
+
+from genimg_edu.io import atomic_write
+from genimg_edu.models import ConvVAE, DCGANGenerator, MLPVAE, MNISTClassifier
+
+CHECKPOINT_DIR = Path(__file__).with_name("checkpoints")
+MANIFEST = CHECKPOINT_DIR / "manifest.json"
+NAMES = ("cnn-mnist", "dcgan-mnist", "cgan-mnist", "vae-mnist", "vae2d-mnist", "betavae-shapes")
+MODEL_CLASSES = {cls.__name__: cls for cls in (MNISTClassifier, DCGANGenerator, ConvVAE, MLPVAE)}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing from the manifest, corrupt, or does not fit its model."""
+
+
+def manifest() -> dict:
+    """The manifest as a dict (empty when no checkpoint has been trained yet)."""
+    return json.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists() else {}
+
+
+def load(name: str, *, device=None) -> torch.nn.Module:
+    """The pretrained model `name` (one of `NAMES`) in eval mode, on `device` (default: the course device)."""
+    from genimg_edu import device as course_device
+
+    if name not in NAMES:
+        raise ValueError(f"unknown checkpoint {name!r}; expected one of {NAMES}")
+    entry = manifest().get(name)
+    if entry is None:
+        raise FileNotFoundError(f"checkpoint {name!r} is not in {MANIFEST}; train it with "
+                                f"`python scripts/pretrain.py {name}`")
+    path = CHECKPOINT_DIR / entry["file"]
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {path} is missing; reinstall genimg-edu or run "
+                                f"`python scripts/pretrain.py {name}`")
+    blob = path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != entry["sha256"]:
+        raise CheckpointError(f"checkpoint file {path} is corrupt: sha256 {digest}, manifest says {entry['sha256']}")
+    try:
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        model = MODEL_CLASSES[entry["model"]](**entry["config"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except Exception as exc:  # noqa: BLE001 — any failure here means the file does not fit the model
+        raise CheckpointError(f"checkpoint file {path} does not load into {entry['model']}: {exc}") from exc
+    return model.to(device or course_device()).eval()
+
+
+def save(name: str, model: torch.nn.Module, record: dict) -> Path:
+    """Write `model`'s weights (float16) and its manifest entry, both atomically. Used by scripts/pretrain.py."""
+    if name not in NAMES:
+        raise ValueError(f"unknown checkpoint {name!r}; expected one of {NAMES}")
+    state = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+             for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    path = CHECKPOINT_DIR / f"{name}.pt"
+    with atomic_write(path) as f:
+        f.write(buf.getvalue())
+    entry = {"file": path.name, "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+             "model": type(model).__name__, "config": model.config, **record}
+    table = manifest()
+    table[name] = entry
+    with atomic_write(MANIFEST, "w") as f:
+        json.dump(table, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return path
