@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.spatial.distance import cdist
 
 
 def _as_numpy(a) -> np.ndarray:
@@ -131,3 +132,73 @@ def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, mi
     good = dist < 3 * std
     counts = torch.bincount(nearest[good], minlength=len(centres))
     return int((counts >= min_share * len(points)).sum()), float(good.float().mean())
+
+
+def kid(feats_a, feats_b, *, subsets: int = 20, subset_size: int = 500, seed: int = 0) -> tuple[float, float]:
+    """Kernel Inception Distance (Bińkowski et al. 2018): unbiased squared MMD with the cubic kernel
+    ``k(x, y) = (xᵀy / D + 1)³``, averaged over random subsets. Returns ``(mean, std over subsets)``.
+
+    Unlike the Fréchet distance, each subset's estimate is unbiased — its
+    expectation does not depend on the sample size — so KID compares fairly
+    between small and large sample sets, and is ≈ 0 for two samples of one distribution.
+    """
+    a, b = _as_numpy(feats_a), _as_numpy(feats_b)
+    m = min(subset_size, len(a), len(b))
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 samples per set, got {len(a)} and {len(b)}")
+    rng = np.random.default_rng(seed)
+    estimates = []
+    for _ in range(subsets):
+        x, y = a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        k_xx, k_yy, k_xy = ((u @ v.T / a.shape[1] + 1) ** 3 for u, v in ((x, x), (y, y), (x, y)))
+        # unbiased: leave out the diagonal k(x_i, x_i) of the within-set terms
+        mmd = ((k_xx.sum() - np.trace(k_xx)) + (k_yy.sum() - np.trace(k_yy))) / (m * (m - 1)) - 2 * k_xy.mean()
+        estimates.append(mmd)
+    return float(np.mean(estimates)), float(np.std(estimates))
+
+
+def _kth_neighbour_radii(feats: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each point to its k-th nearest other point (N,)."""
+    if not 1 <= k < len(feats):
+        raise ValueError(f"k must be between 1 and N − 1 = {len(feats) - 1}, got {k}")
+    return np.sort(cdist(feats, feats), axis=1)[:, k]  # column 0 is the point itself
+
+
+def precision_recall(real_feats, fake_feats, *, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-nearest-neighbour manifolds.
+
+    Each set's manifold is the union of balls around its points reaching their
+    k-th nearest neighbour. **Precision**: share of fake samples inside the real
+    manifold (are samples realistic?). **Recall**: share of real samples inside
+    the fake manifold (is every kind of real image produced?).
+    """
+    real, fake = _as_numpy(real_feats), _as_numpy(fake_feats)
+    r_real, r_fake = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
+    d = cdist(fake, real)  # (N_fake, N_real)
+    precision = float((d <= r_real[None, :]).any(1).mean())
+    recall = float((d.T <= r_fake[None, :]).any(1).mean())
+    return precision, recall
+
+
+def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020), k-NN balls around *real* samples only.
+
+    **Density**: how many real balls contain each fake sample, ÷ k, averaged
+    (≈ 1 when fakes follow the real density; > 1 when they crowd dense regions).
+    **Coverage**: share of real samples whose ball contains at least one fake.
+    Both are robust to the outliers that inflate precision and recall.
+    """
+    real, fake = _as_numpy(real_feats), _as_numpy(fake_feats)
+    radii = _kth_neighbour_radii(real, k)
+    inside = cdist(fake, real) <= radii[None, :]  # (N_fake, N_real)
+    return float(inside.sum() / (k * len(fake))), float(inside.any(0).mean())
+
+
+def class_coverage(probs, *, threshold: float = 0.0) -> tuple[int, float]:
+    """Classes produced and how evenly: ``(classes predicted at least once, normalised entropy of the
+    predicted-class histogram in [0, 1])`` for class probabilities (N, K)."""
+    p = _as_numpy(probs)
+    counts = np.bincount(p.argmax(1), minlength=p.shape[1]).astype(float)
+    share = counts / counts.sum()
+    entropy = -(share[share > 0] * np.log(share[share > 0])).sum() / np.log(p.shape[1])
+    return int((counts > threshold).sum()), float(entropy)

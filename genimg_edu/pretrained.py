@@ -75,8 +75,8 @@ def save(name: str, model: torch.nn.Module, record: dict) -> Path:
     path = CHECKPOINT_DIR / f"{name}.pt"
     with atomic_write(path) as f:
         f.write(buf.getvalue())
-    entry = {"file": path.name, "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
-             "model": type(model).__name__, "config": model.config, **record}
+    entry = {**record, "file": path.name, "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+             "model": type(model).__name__, "config": model.config}
     table = manifest()
     table[name] = entry
     with atomic_write(MANIFEST, "w") as f:

@@ -8,6 +8,7 @@ checkpoints (`scripts/pretrain.py`), only for longer.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -70,6 +71,15 @@ def cosine_lr(step: int, total: int, *, warmup: int = 0) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
 
 
+@contextlib.contextmanager
+def seeded(seed: int, device):
+    """Fork the global RNG and seed it: dropout and sampling noise inside a loop depend on `seed` alone,
+    and the caller's random state is left as it was."""
+    with torch.random.fork_rng(devices=[device] if torch.device(device).type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
+
+
 def _budget(steps, max_seconds):
     if steps is None and max_seconds is None:
         raise ValueError("give a budget: steps=… and/or max_seconds=…")
@@ -88,16 +98,17 @@ def train_classifier(model, x, y, *, steps=None, max_seconds=None, batch_size=12
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(100, total // 10)))
     done, history = _budget(steps, max_seconds), {"loss": []}
     model.train()
-    for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
-        if done(step):
-            break
-        xb, yb = random_shift(x[idx], shift, generator=g).to(device), y[idx].to(device)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(xb), yb)
-        loss.backward()
-        opt.step()
-        sched.step()
-        history["loss"].append(loss.item())
+    with seeded(seed, device):
+        for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
+            if done(step):
+                break
+            xb, yb = random_shift(x[idx], shift, generator=g).to(device), y[idx].to(device)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history["loss"].append(loss.item())
     history["steps"] = step
     return history
 
@@ -112,16 +123,17 @@ def train_vae(model, x, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(200, total // 10)))
     done, history = _budget(steps, max_seconds), {"loss": []}
     model.train()
-    for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
-        if done(step):
-            break
-        xb = random_shift(x[idx], shift, generator=g).to(device)
-        opt.zero_grad()
-        loss = model.loss(xb, beta=beta)
-        loss.backward()
-        opt.step()
-        sched.step()
-        history["loss"].append(loss.item())
+    with seeded(seed, device):
+        for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
+            if done(step):
+                break
+            xb = random_shift(x[idx], shift, generator=g).to(device)
+            opt.zero_grad()
+            loss = model.loss(xb, beta=beta)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history["loss"].append(loss.item())
     history["steps"] = step
     return history
 

@@ -91,10 +91,10 @@ class VAE(nn.Module):
     def init_output_bias(self, mean_image: torch.Tensor) -> None:
         """Start the decoder at the data's mean image: bias = logit(mean). Saves the first epoch of training."""
         last = [m for m in self.decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))][-1]
-        p = mean_image.clamp(1e-3, 1 - 1e-3)
+        # a linear layer has one bias per pixel; a convolution one per channel (its mean brightness)
+        p = mean_image.flatten() if isinstance(last, nn.Linear) else mean_image.mean((1, 2))
         with torch.no_grad():
-            last.bias.copy_(torch.log(p / (1 - p)).flatten() if isinstance(last, nn.Linear) else
-                            torch.log(p / (1 - p)).mean((1, 2)))
+            last.bias.copy_(torch.logit(p.clamp(1e-3, 1 - 1e-3)))
 
 
 def _log_normal(z, mu, std):

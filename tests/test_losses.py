@@ -1,0 +1,163 @@
+"""GAN and VAE objectives against their formulas written out independently, and the basic metrics."""
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+import torch.nn.functional as F
+from torch.distributions import Normal, kl_divergence
+
+from genimg_edu import losses
+from genimg_edu.data.toy import ring_centres
+from genimg_edu.metrics import frechet_distance, inception_score, mode_coverage
+
+
+def _logits(n, seed):
+    return torch.empty(n, dtype=torch.float64).uniform_(-3, 3, generator=torch.Generator().manual_seed(seed))
+
+
+# --- GAN losses -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["minimax", "non-saturating"])
+def test_d_loss_is_the_binary_cross_entropy_of_the_minimax_game(kind):
+    d_real, d_fake = _logits(64, 0), _logits(64, 1)
+    # D maximises E[log σ(d_real)] + E[log(1 − σ(d_fake))]
+    expected = -(torch.log(torch.sigmoid(d_real)).mean() + torch.log(1 - torch.sigmoid(d_fake)).mean())
+    torch.testing.assert_close(losses.d_loss(d_real, d_fake, kind=kind), expected)
+
+
+def test_d_loss_hinge():
+    d_real, d_fake = _logits(64, 0), _logits(64, 1)
+    expected = torch.clamp(1 - d_real, min=0).mean() + torch.clamp(1 + d_fake, min=0).mean()
+    torch.testing.assert_close(losses.d_loss(d_real, d_fake, kind="hinge"), expected)
+    # a confident, correct D pays nothing
+    assert losses.d_loss(torch.full((4,), 2.0), torch.full((4,), -2.0), kind="hinge") == 0
+
+
+@pytest.mark.parametrize("kind, formula", [
+    ("minimax", lambda t: torch.log(1 - torch.sigmoid(t)).mean()),
+    ("non-saturating", lambda t: -torch.log(torch.sigmoid(t)).mean()),
+    ("hinge", lambda t: -t.mean()),
+])
+def test_g_loss_matches_its_formula(kind, formula):
+    d_fake = _logits(64, 2)
+    torch.testing.assert_close(losses.g_loss(d_fake, kind=kind), formula(d_fake))
+
+
+def test_default_kind_is_non_saturating():
+    d_real, d_fake = _logits(8, 0), _logits(8, 1)
+    assert losses.g_loss(d_fake) == losses.g_loss(d_fake, kind="non-saturating")
+    assert losses.d_loss(d_real, d_fake) == losses.d_loss(d_real, d_fake, kind="non-saturating")
+
+
+def test_minimax_generator_gradient_vanishes_where_the_non_saturating_one_does_not():
+    """The point of §3 of Goodfellow et al.: when D rejects fakes confidently, minimax G learns nothing."""
+    grads = {}
+    for kind in ("minimax", "non-saturating"):
+        d_fake = torch.full((4,), -10.0, requires_grad=True)
+        losses.g_loss(d_fake, kind=kind).backward()
+        grads[kind] = d_fake.grad.abs().mean().item()
+    assert grads["minimax"] < 1e-4 < 0.2 < grads["non-saturating"]
+
+
+@pytest.mark.parametrize("fn", [lambda k: losses.d_loss(torch.zeros(2), torch.zeros(2), kind=k),
+                                lambda k: losses.g_loss(torch.zeros(2), kind=k)])
+def test_unknown_gan_loss_is_named(fn):
+    with pytest.raises(ValueError, match="'wasserstein'.*minimax"):
+        fn("wasserstein")
+
+
+# --- VAE terms ------------------------------------------------------------------------------------
+
+def test_bernoulli_nll_sums_over_pixels():
+    g = torch.Generator().manual_seed(0)
+    logits, x = torch.randn(5, 1, 28, 28, generator=g), torch.rand(5, 1, 28, 28, generator=g)
+    nll = losses.bernoulli_nll(logits, x)
+    assert nll.shape == (5,)
+    for i in range(5):
+        pixel_mean = F.binary_cross_entropy(torch.sigmoid(logits[i]), x[i])  # mean over the 784 pixels
+        torch.testing.assert_close(nll[i], 784 * pixel_mean, rtol=1e-4, atol=1e-3)
+    # written out: −Σ [x log σ(l) + (1 − x) log(1 − σ(l))]
+    p = torch.sigmoid(logits.double())
+    by_hand = -(x * p.log() + (1 - x) * (1 - p).log()).flatten(1).sum(1)
+    torch.testing.assert_close(nll.double(), by_hand, rtol=1e-5, atol=1e-4)
+
+
+def test_gaussian_kl_is_zero_at_the_prior():
+    kl = losses.gaussian_kl(torch.zeros(3, 16), torch.zeros(3, 16))
+    assert kl.shape == (3,) and torch.equal(kl, torch.zeros(3))
+
+
+def test_gaussian_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(6, 8, generator=g, dtype=torch.float64), torch.randn(6, 8, generator=g,
+                                                                                  dtype=torch.float64)
+    expected = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
+    kl = losses.gaussian_kl(mu, logvar)
+    assert kl.shape == (6,) and (kl > 0).all()
+    torch.testing.assert_close(kl, expected)
+
+
+def test_vae_loss_is_the_batch_mean_of_reconstruction_plus_beta_kl():
+    g = torch.Generator().manual_seed(1)
+    logits, x = torch.randn(4, 1, 8, 8, generator=g), torch.rand(4, 1, 8, 8, generator=g)
+    mu, logvar = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
+    rec, kl = losses.bernoulli_nll(logits, x), losses.gaussian_kl(mu, logvar)
+    for beta in (0.0, 1.0, 4.0):
+        torch.testing.assert_close(losses.vae_loss(logits, x, mu, logvar, beta=beta), (rec + beta * kl).mean())
+    assert losses.vae_loss(logits, x, mu, logvar) == losses.vae_loss(logits, x, mu, logvar, beta=1.0)
+
+
+def test_bits_per_dim():
+    assert losses.bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
+    assert losses.bits_per_dim(100.0, 784) == pytest.approx(100 / 784 / math.log(2))
+    # 8 bits per dimension is the cost of storing a uniform byte
+    assert losses.bits_per_dim(3072 * 8 * math.log(2), 3072) == pytest.approx(8.0)
+
+
+# --- metrics (basics; their validation against references lives with the metrics issue) ------------
+
+def test_frechet_distance_matches_the_closed_form_with_sqrtm():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 4))
+    b = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4)) + np.array([1.0, -2.0, 0.5, 0.0])
+    mu_a, mu_b, cov_a, cov_b = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    expected = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real)
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance(torch.from_numpy(a).float(), torch.from_numpy(b).float()) == pytest.approx(expected,
+                                                                                                        rel=1e-4)
+
+
+def test_frechet_distance_is_zero_for_one_set_and_symmetric():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(100, 5)), rng.normal(size=(80, 5)) * 2
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-8)
+    assert frechet_distance(a, b) > 1.0
+
+
+def test_frechet_distance_rejects_mismatched_dimensions():
+    with pytest.raises(ValueError, match="5 vs 4"):
+        frechet_distance(np.zeros((10, 5)), np.zeros((10, 4)))
+    with pytest.raises(ValueError, match="2-D"):
+        frechet_distance(np.zeros(10), np.zeros(10))
+
+
+def test_inception_score_bounds():
+    one_hot = np.tile(np.eye(4), (5, 1))  # confident and balanced over K = 4 classes
+    assert inception_score(one_hot) == pytest.approx(4.0, rel=1e-6)
+    same = np.tile([[0.7, 0.2, 0.1]], (10, 1))  # every image looks the same to the classifier
+    assert inception_score(same) == pytest.approx(1.0, rel=1e-9)
+    assert 1.0 < inception_score(np.array([[0.9, 0.1], [0.2, 0.8]])) < 2.0
+
+
+def test_mode_coverage_counts_the_modes_that_are_hit():
+    centres = ring_centres()
+    on_modes = centres[[0, 3, 5]].repeat_interleave(10, 0)  # 30 points exactly on 3 of the 8 centres
+    assert mode_coverage(on_modes, centres, std=0.05) == (3, 1.0)
+    lost = torch.zeros(10, 2)  # the ring's centre is 2 away from every mode: low quality
+    modes, quality = mode_coverage(torch.cat([on_modes, lost]), centres, std=0.05)
+    assert modes == 3 and quality == pytest.approx(0.75)
+    # a mode with too few of the samples is not covered
+    assert mode_coverage(on_modes, centres, std=0.05, min_share=0.5)[0] == 0
