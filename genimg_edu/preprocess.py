@@ -72,7 +72,7 @@ def read_image(path, *, alpha: str = "white") -> np.ndarray:
     if not data:
         raise ImageReadError(f"read_image: {path} is empty (0 bytes); {_FORMATS}")
     if _is_truncated(data):
-        raise ImageReadError(f"read_image: {path} is truncated (its end-of-image marker is missing); "
+        raise ImageReadError(f"read_image: {path} is truncated or corrupt (its end-of-image marker is missing); "
                              "was a download or copy interrupted?")
     flags = cv2.IMREAD_COLOR if data.startswith(b"\xff\xd8") else cv2.IMREAD_UNCHANGED  # COLOR applies EXIF
     img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)  # None when it cannot decode

@@ -138,13 +138,18 @@ def _show_static_png(png: bytes, caption: str):
     display(Markdown(f"*Static preview — {caption}. Run this notebook in JupyterLab to use the controls.*"))
 
 
-def toy_gan_figure(toy, *, title: str | None = None):
-    """Real points, generated points and D's belief σ(D(x)) as a heat map — one picture of the game."""
+def toy_gan_figure(toy, *, title: str | None = None, ax=None):
+    """Real points, generated points and D's belief σ(D(x)) as a heat map — one picture of the game.
+
+    Draws into `ax` when given (no colour bar), else into a new figure; returns the figure.
+    """
     import matplotlib.pyplot as plt
 
     from genimg_edu.data.toy import ring_of_gaussians
 
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    fig = ax.figure if ax is not None else plt.subplots(figsize=(4.2, 4.2))[0]
+    new_figure = ax is None
+    ax = ax if ax is not None else fig.axes[0]
     im = ax.imshow(toy.d_map().numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="RdBu", vmin=0, vmax=1)
     real = ring_of_gaussians(500, std=toy.std, generator=torch.Generator().manual_seed(0))
     fake = toy.samples(500)
@@ -152,9 +157,10 @@ def toy_gan_figure(toy, *, title: str | None = None):
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="G(z)")
     modes, quality = toy.coverage()
     ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="$x_1$", ylabel="$x_2$",
-           title=title or f"step {toy.steps}: {modes}/8 modes, {quality:.0%} good samples")
+           title=f"{title + ': ' if title else ''}step {toy.steps}, {modes}/8 modes, {quality:.0%} good")
     ax.legend(loc="upper right", fontsize=7)
-    fig.colorbar(im, ax=ax, fraction=0.046, label="D(x) = P(real)")
+    if new_figure:
+        fig.colorbar(im, ax=ax, fraction=0.046, label="D(x) = P(real)")
     return fig
 
 

@@ -9,7 +9,9 @@ factor      values                                         dtype
 ==========  =============================================  =========
 shape       0 square, 1 circle, 2 triangle, 3 star           int64
 scale       size relative to the image, uniform [0.5, 1]    float32
-rotation    radians, uniform [0, 2π) (a circle ignores it)  float32
+rotation    radians, uniform over the shape's symmetry      float32
+            period (square π/2, triangle 2π/3, star 2π/5),
+            so different values mean different pictures
 x, y        centre, as a fraction of the width/height       float32
 color       index into `COLORS` (6 saturated hues)          int64
 ==========  =============================================  =========
@@ -26,6 +28,7 @@ import torch
 SHAPE_NAMES = ("square", "circle", "triangle", "star")
 COLORS = np.array([(255, 64, 64), (64, 200, 64), (64, 96, 255),
                    (255, 210, 40), (230, 64, 230), (40, 220, 230)], dtype=np.uint8)  # RGB
+SYMMETRY = np.array([np.pi / 2, 2 * np.pi / 48, 2 * np.pi / 3, 2 * np.pi / 5])  # rotation period of each shape
 SUPERSAMPLE = 4
 _SUBPIXEL_BITS = 4  # cv2.fillPoly works in fixed point with this many fractional bits
 
@@ -64,11 +67,12 @@ def make_shapes(n: int, *, size: int = 32, seed=0):
     factors = {
         "shape": rng.integers(0, len(SHAPE_NAMES), n),
         "scale": rng.uniform(0.5, 1.0, n),
-        "rotation": rng.uniform(0, 2 * np.pi, n),
+        "rotation": rng.uniform(0, 1, n),  # a fraction of the symmetry period, scaled below
         "x": rng.uniform(0.3, 0.7, n),
         "y": rng.uniform(0.3, 0.7, n),
         "color": rng.integers(0, len(COLORS), n),
     }
+    factors["rotation"] = factors["rotation"] * SYMMETRY[factors["shape"]]
     big = size * SUPERSAMPLE
     canvas = np.zeros((big, big, 3), dtype=np.uint8)
     images = np.empty((n, size, size, 3), dtype=np.uint8)
