@@ -8,6 +8,7 @@ included) is measured by the operating system (``getrusage(RUSAGE_CHILDREN)``,
 Linux/macOS). Results are merged into ``benchmarks/notebook_times.json``
 (written atomically), keyed by notebook, with the machine they were measured on.
 Budgets (issue 3): each notebook ≤ 60 s and ≤ 1.5 GB peak RSS on 2 cores.
+With the default thread setting, the README's notebook table is updated too.
 """
 from __future__ import annotations
 
@@ -50,6 +51,22 @@ def measure(notebook: Path, *, threads: int | None) -> dict:
     return {"seconds": round(r["seconds"], 1), "peak_rss_mb": round(rss_mb), "passed": r["rc"] == 0}
 
 
+def update_readme(timings: dict) -> None:
+    """Write each measured time (minutes) into the last column of the README's notebook table."""
+    readme = ROOT / "README.md"
+    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        cells = line.split("|")
+        if len(cells) == 6 and cells[1].strip().isdigit():
+            stem = next((k for k in timings if k.startswith(cells[1].strip() + "_")), None)
+            if stem:
+                r = timings[stem]
+                cells[4] = f" {r['seconds'] / 60:.1f} ({r['seconds']:.0f} s, {r['peak_rss_mb']} MB) "
+                lines[i] = "|".join(cells)
+    with atomic_write(readme, "w") as f:
+        f.write("".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -69,6 +86,8 @@ def main() -> None:
         with atomic_write(RESULTS, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
             f.write("\n")
+    if key == "default":
+        update_readme(results[key])
 
 
 if __name__ == "__main__":

@@ -45,6 +45,29 @@ def random_shift(x: torch.Tensor, max_shift: int, *, generator: torch.Generator 
     return padded.permute(0, 2, 3, 1)[idx, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)  # (B, C, H, W)
 
 
+def nuisance(x: torch.Tensor, *, generator: torch.Generator | None = None, max_blur: float = 1.2,
+             max_noise: float = 0.1, gamma_spread: float = 0.3) -> torch.Tensor:
+    """Random changes that should not alter what a digit *is*: blur, stroke contrast (gamma), pixel noise.
+
+    Each image (B, 1, H, W) in [0, 1] gets a Gaussian blur with σ ~ U[0, max_blur] (none below 0.3),
+    a gamma ``x^γ`` with log γ ~ N(0, gamma_spread²), and, with probability 1/2, noise N(0, σ_n²) with
+    σ_n ~ U[0, max_noise]. Training the metrics classifier with them makes its features — and so the
+    Fréchet distance measured in them — respond to what digits look like, not to imperceptible texture.
+    """
+    b = len(x)
+    sigma = torch.rand(b, generator=generator) * max_blur
+    r = torch.arange(-3, 4, dtype=x.dtype)
+    k = torch.exp(-r**2 / (2 * sigma.clamp(min=0.3)[:, None] ** 2))  # (B, 7) one kernel per image
+    k = torch.where((sigma >= 0.3)[:, None], k / k.sum(1, keepdim=True), (r == 0).to(x.dtype))
+    kernels = (k[:, :, None] * k[:, None, :]).unsqueeze(1).to(x.device)  # (B, 1, 7, 7)
+    out = F.conv2d(x.transpose(0, 1), kernels, padding=3, groups=b).transpose(0, 1)  # each image its own kernel
+    gamma = torch.exp(torch.randn(b, 1, 1, 1, generator=generator) * gamma_spread).to(x.device)
+    out = out.clamp(0, 1) ** gamma
+    noisy = (torch.rand(b, 1, 1, 1, generator=generator) < 0.5).to(x.device)
+    noise = torch.randn(x.shape, generator=generator).to(x.device) * torch.rand(b, 1, 1, 1, generator=generator).to(x.device)
+    return (out + noisy * max_noise * noise).clamp(0, 1)
+
+
 class EMA:
     """An exponential moving average of a model's weights, θ_ema ← d·θ_ema + (1 − d)·θ.
 
@@ -89,8 +112,12 @@ def _budget(steps, max_seconds):
 
 
 def train_classifier(model, x, y, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3, shift=0,
-                     weight_decay=5e-4, seed=0, device=None):
-    """Cross-entropy training with AdamW and a cosine schedule over `steps`. Returns {"loss": [...]}."""
+                     robust=False, weight_decay=5e-4, seed=0, device=None):
+    """Cross-entropy training with AdamW and a cosine schedule over `steps`. Returns {"loss": [...]}.
+
+    `shift` randomly translates each batch by up to that many pixels; ``robust=True`` also applies
+    `nuisance` (blur, gamma, noise), for a classifier used as a measuring instrument.
+    """
     device = device or next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -102,7 +129,8 @@ def train_classifier(model, x, y, *, steps=None, max_seconds=None, batch_size=12
         for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
             if done(step):
                 break
-            xb, yb = random_shift(x[idx], shift, generator=g).to(device), y[idx].to(device)
+            xb, yb = random_shift(x[idx], shift, generator=g), y[idx].to(device)
+            xb = (nuisance(xb, generator=g) if robust else xb).to(device)
             opt.zero_grad()
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
