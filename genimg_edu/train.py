@@ -87,6 +87,31 @@ class EMA:
             b_ema.copy_(b)
 
 
+@torch.no_grad()
+def standing_stats(G, *, batches: int = 100, batch_size: int = 256, seed: int = 0) -> None:
+    """Recompute a generator's BatchNorm statistics for its *current* weights (BigGAN's "standing stats").
+
+    An `EMA` generator averages weights but copies the running BatchNorm
+    statistics of the live generator, which belong to other weights; the
+    mismatch shows as too-bright, too-thick strokes. Averaging the batch
+    statistics of `batches` fresh batches of z fixes it. G is left in eval mode.
+    """
+    g = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
+    norms = [m for m in G.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches
+    G.train()
+    for _ in range(batches):
+        z = torch.randn(batch_size, G.z_dim, generator=g).to(device)
+        labels = torch.randint(0, G.n_classes, (batch_size,), generator=g).to(device) if G.n_classes else None
+        G(z, labels) if labels is not None else G(z)
+    for m in norms:
+        m.momentum = 0.1
+    G.eval()
+
+
 def cosine_lr(step: int, total: int, *, warmup: int = 0) -> float:
     """Learning-rate factor: linear warm-up, then cosine decay from 1 to 0 over `total` steps."""
     if step < warmup:

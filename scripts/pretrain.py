@@ -27,7 +27,7 @@ from genimg_edu import pretrained, seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.metrics import mnist_quality  # noqa: E402
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPVAE, MNISTClassifier  # noqa: E402
-from genimg_edu.train import train_classifier, train_gan, train_vae  # noqa: E402
+from genimg_edu.train import standing_stats, train_classifier, train_gan, train_vae  # noqa: E402
 
 RECIPES = {
     "cnn-mnist": dict(model=dict(width=32, hidden=128, dropout=0.3),
@@ -68,6 +68,7 @@ def train(name: str, recipe: dict, steps: int | None) -> tuple[torch.nn.Module, 
 
         _, ema = train_gan(G, D, x, y if conditional else None, seed=recipe["seed"], every=recipe["every"],
                            callback=track, **kw)
+        standing_stats(ema.model)
         return ema.model, {"trajectory": log}
     if name in ("vae-mnist", "vae2d-mnist"):
         x, _ = load_dataset("mnist", "train")
@@ -118,8 +119,11 @@ def main() -> None:
             record = {k: v for k, v in pretrained.manifest()[name].items()
                       if k not in ("file", "sha256", "model", "config")}
             model = pretrained.load(name, device="cpu")
+            if name in ("dcgan-mnist", "cgan-mnist") and not record.get("standing_stats"):
+                standing_stats(model)  # a checkpoint saved before the recipe recomputed them
             record["metrics"] = evaluate(name, model)
             record["metrics_classifier_sha256"] = pretrained.manifest()["cnn-mnist"]["sha256"]
+            record["standing_stats"] = name in ("dcgan-mnist", "cgan-mnist")
             pretrained.save(name, model, record)  # re-saving float16 weights is lossless
             print(f"{name}: {record['metrics']} (re-evaluated)", flush=True)
             continue
@@ -140,6 +144,7 @@ def main() -> None:
         record["metrics"] = evaluate(name, pretrained.load(name, device="cpu"))
         if name in ("dcgan-mnist", "cgan-mnist"):  # their metrics are measured in cnn-mnist's features
             record["metrics_classifier_sha256"] = pretrained.manifest()["cnn-mnist"]["sha256"]
+            record["standing_stats"] = True
         pretrained.save(name, model, record)
         print(f"{name}: {seconds:.0f} s, {record['metrics']}", flush=True)
 
