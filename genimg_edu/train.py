@@ -136,59 +136,61 @@ def _budget(steps, max_seconds):
         max_seconds is not None and time.perf_counter() - start >= max_seconds)
 
 
+def _minimise(model, opt, n, batch_loss, *, steps, max_seconds, batch_size, warmup, seed, device):
+    """The loop shared by `train_classifier` and `train_vae`: shuffled batches, one optimiser step each,
+    a cosine learning rate over `steps`. ``batch_loss(idx, g)`` returns the loss of the batch `idx`."""
+    g = torch.Generator().manual_seed(seed)
+    total = steps or 10_000
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(warmup, total // 10)))
+    done, history = _budget(steps, max_seconds), {"loss": []}
+    model.train()
+    with seeded(seed, device):
+        for step, idx in enumerate(batches(n, batch_size, generator=g)):
+            if done(step):
+                break
+            opt.zero_grad()
+            loss = batch_loss(idx, g)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history["loss"].append(loss.item())
+    history["steps"] = step
+    return history
+
+
 def train_classifier(model, x, y, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3, shift=0,
                      robust=False, weight_decay=5e-4, seed=0, device=None):
-    """Cross-entropy training with AdamW and a cosine schedule over `steps`. Returns {"loss": [...]}.
+    """Cross-entropy training with AdamW and a cosine schedule over `steps`. Returns {"loss": [...], "steps"}.
 
     `shift` randomly translates each batch by up to that many pixels; ``robust=True`` also applies
     `nuisance` (blur, gamma, noise), for a classifier used as a measuring instrument.
     """
     device = device or next(model.parameters()).device
-    g = torch.Generator().manual_seed(seed)
+
+    def batch_loss(idx, g):
+        xb = random_shift(x[idx], shift, generator=g)
+        xb = (nuisance(xb, generator=g) if robust else xb).to(device)
+        return F.cross_entropy(model(xb), y[idx].to(device))
+
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    total = steps or 10_000
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(100, total // 10)))
-    done, history = _budget(steps, max_seconds), {"loss": []}
-    model.train()
-    with seeded(seed, device):
-        for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
-            if done(step):
-                break
-            xb, yb = random_shift(x[idx], shift, generator=g), y[idx].to(device)
-            xb = (nuisance(xb, generator=g) if robust else xb).to(device)
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xb), yb)
-            loss.backward()
-            opt.step()
-            sched.step()
-            history["loss"].append(loss.item())
-    history["steps"] = step
-    return history
+    return _minimise(model, opt, len(x), batch_loss, steps=steps, max_seconds=max_seconds, batch_size=batch_size,
+                     warmup=100, seed=seed, device=device)
 
 
 def train_vae(model, x, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3, beta=1.0, shift=0, seed=0,
               device=None):
-    """Minimise the negative ELBO (nats/image) with Adam and a cosine schedule. Returns {"loss": [...]}."""
+    """Minimise the negative ELBO (nats/image; β-weighted KL for a β-VAE) with Adam and a cosine schedule.
+
+    Returns {"loss": [...], "steps"}.
+    """
     device = device or next(model.parameters()).device
-    g = torch.Generator().manual_seed(seed)
+
+    def batch_loss(idx, g):
+        return model.loss(random_shift(x[idx], shift, generator=g).to(device), beta=beta)
+
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    total = steps or 10_000
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup=min(200, total // 10)))
-    done, history = _budget(steps, max_seconds), {"loss": []}
-    model.train()
-    with seeded(seed, device):
-        for step, idx in enumerate(batches(len(x), batch_size, generator=g)):
-            if done(step):
-                break
-            xb = random_shift(x[idx], shift, generator=g).to(device)
-            opt.zero_grad()
-            loss = model.loss(xb, beta=beta)
-            loss.backward()
-            opt.step()
-            sched.step()
-            history["loss"].append(loss.item())
-    history["steps"] = step
-    return history
+    return _minimise(model, opt, len(x), batch_loss, steps=steps, max_seconds=max_seconds, batch_size=batch_size,
+                     warmup=200, seed=seed, device=device)
 
 
 def train_gan(G, D, x, labels=None, *, steps=None, max_seconds=None, batch_size=64, loss="hinge", lr_g=2e-4,

@@ -157,7 +157,7 @@ def toy_gan_figure(toy, *, title: str | None = None, ax=None):
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="G(z)")
     modes, quality = toy.coverage()
     ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="$x_1$", ylabel="$x_2$",
-           title=f"{title + ': ' if title else ''}step {toy.steps}, {modes}/8 modes, {quality:.0%} good")
+           title=f"{title + chr(10) if title else ''}step {toy.steps}: {modes}/8 modes, {quality:.0%} good")
     ax.legend(loc="upper right", fontsize=7)
     if new_figure:
         fig.colorbar(im, ax=ax, fraction=0.046, label="D(x) = P(real)")
