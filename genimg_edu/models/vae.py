@@ -38,7 +38,8 @@ class VAE(nn.Module):
     @staticmethod
     def reparameterize(mu, logvar, *, generator=None):
         """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients flow through (Kingma & Welling 2014, §2.4)."""
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device) if generator else torch.randn_like(mu)
+        # a seeded CPU generator works on any device: draw on the CPU, then move
+        eps = torch.randn(mu.shape, generator=generator).to(mu.device) if generator else torch.randn_like(mu)
         return mu + (0.5 * logvar).exp() * eps
 
     def forward(self, x, *, generator=None):
