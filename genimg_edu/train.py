@@ -194,8 +194,14 @@ def train_vae(model, x, *, steps=None, max_seconds=None, batch_size=128, lr=2e-3
 
 
 def train_gan(G, D, x, labels=None, *, steps=None, max_seconds=None, batch_size=64, loss="hinge", lr_g=2e-4,
-              lr_d=2e-4, betas=(0.5, 0.999), ema_decay=0.999, shift=0, seed=0, callback=None, every=500):
+              lr_d=2e-4, betas=(0.5, 0.999), ema_decay=0.999, shift=0, mode_seeking=0.0, seed=0, callback=None,
+              every=500):
     """Alternate D and G updates; images `x` in [0, 1] are mapped to [−1, 1].
+
+    ``mode_seeking=λ > 0`` adds the mode-seeking term of Mao et al. (2019) to G's loss: the batch's
+    second half reuses the first half's labels with fresh noise, and G pays
+    ``λ / (mean|G(z₁, y) − G(z₂, y)| / mean|z₁ − z₂|)`` — it is rewarded for making different z
+    give different images, the cure for a conditional generator that ignores its noise.
 
     Returns (history, ema) where `ema.model` is the weight-averaged generator.
     ``callback(step, G, ema)`` runs every `every` steps (evaluation, snapshots).
@@ -213,18 +219,24 @@ def train_gan(G, D, x, labels=None, *, steps=None, max_seconds=None, batch_size=
         real = (x[idx] * 2 - 1).to(device)
         y = labels[idx].to(device) if labels is not None else None
         z = torch.randn(batch_size, G.z_dim, generator=g).to(device)
+        half, y_fake = batch_size // 2, y
+        if mode_seeking and y is not None:
+            y_fake = torch.cat([y[:half], y[:half], y[2 * half:]])  # pairs (z₁, y), (z₂, y) for the mode-seeking term
         # (1) update D: maximise log D(x) + log(1 − D(G(z))) (or the hinge version)
-        fake = G(z, y) if y is not None else G(z)
+        fake = G(z, y_fake) if y is not None else G(z)
         opt_d.zero_grad()
         d_real = D(aug(real), y) if y is not None else D(aug(real))
-        d_fake = D(aug(fake.detach()), y) if y is not None else D(aug(fake.detach()))
+        d_fake = D(aug(fake.detach()), y_fake) if y is not None else D(aug(fake.detach()))
         loss_d = losses.d_loss(d_real, d_fake, kind=loss)
         loss_d.backward()
         opt_d.step()
         # (2) update G: fool the freshly updated D
         opt_g.zero_grad()
-        d_fake = D(aug(fake), y) if y is not None else D(aug(fake))
+        d_fake = D(aug(fake), y_fake) if y is not None else D(aug(fake))
         loss_g = losses.g_loss(d_fake, kind=loss)
+        if mode_seeking:
+            ratio = (fake[:half] - fake[half:2 * half]).abs().mean() / (z[:half] - z[half:2 * half]).abs().mean()
+            loss_g = loss_g + mode_seeking / (ratio + 1e-5)
         loss_g.backward()
         opt_g.step()
         ema.update(G)

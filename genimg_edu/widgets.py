@@ -41,13 +41,6 @@ def png_bytes(img: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _show_static(img: np.ndarray, caption: str):
-    from IPython.display import Image, Markdown, display
-
-    display(Image(data=png_bytes(img)))
-    display(Markdown(f"*Static preview — {caption}. Run this notebook in JupyterLab to use the controls.*"))
-
-
 def preprocess_settings(img: np.ndarray, *, size: int = 256, angle: float = 0.0, interpolation: str = "auto",
                         antialias: bool = True, flip: str = "none", brightness: float = 1.0) -> np.ndarray:
     """The playground's pipeline: resize (keep aspect, shorter side = `size`) → rotate → flip → brightness."""
@@ -76,7 +69,8 @@ def preprocessing_playground(img: np.ndarray, **defaults):
     settings.update(defaults)
     if not is_live():
         out = preprocess_settings(img, **settings)
-        _show_static(out, ", ".join(f"{k}={v}" for k, v in settings.items()) + f" → {out.shape[1]}×{out.shape[0]}")
+        _show_static_png(png_bytes(out), ", ".join(f"{k}={v}" for k, v in settings.items())
+                         + f" → {out.shape[1]}×{out.shape[0]}")
         return None
 
     import ipywidgets as W

@@ -66,7 +66,8 @@ def cgan_report():
     return mnist_quality(G.sample(1000, labels=labels, generator=torch.Generator().manual_seed(0)), labels=labels)
 
 
-OPEN = "open in issue 4: the shipped GAN recipe's mottled strokes keep this gate unmet; strict, so a fix shows"
+OPEN = ("open in issue 4: the shipped GAN's mottled, malformed strokes keep this gate unmet "
+        "(strict xfail, so a fix shows up as a failure to remove this marker)")
 
 
 def test_pretrained_dcgan_inception_score(dcgan_report):
