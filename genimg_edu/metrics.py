@@ -99,8 +99,10 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
     - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
       samples and for held-out test digits — samples much closer than test digits are copies.
     """
+    from genimg_edu import pretrained
     from genimg_edu.data import load_dataset
 
+    classifier = classifier or pretrained.load("cnn-mnist")  # load once for the three feature sets
     n = len(samples)
     x_train, _ = load_dataset("mnist", "train")
     x_test, _ = load_dataset("mnist", "test")
