@@ -19,7 +19,9 @@ import cv2
 import numpy as np
 import torch
 
-INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
+from genimg_edu import preprocess as pp
+
+INTERPOLATIONS = ("auto", *pp.INTERPOLATIONS)  # the dropdown offers what resize accepts
 
 
 def is_live() -> bool:
@@ -44,8 +46,6 @@ def png_bytes(img: np.ndarray) -> bytes:
 def preprocess_settings(img: np.ndarray, *, size: int = 256, angle: float = 0.0, interpolation: str = "auto",
                         antialias: bool = True, flip: str = "none", brightness: float = 1.0) -> np.ndarray:
     """The playground's pipeline: resize (keep aspect, shorter side = `size`) → rotate → flip → brightness."""
-    from genimg_edu import preprocess as pp
-
     if flip not in ("none", "horizontal", "vertical"):
         raise ValueError(f"flip must be 'none', 'horizontal' or 'vertical', got {flip!r}")
     out = pp.resize(img, size, interpolation=interpolation, antialias=antialias, keep_aspect=True)
