@@ -17,22 +17,33 @@ import math
 import torch
 import torch.nn.functional as F
 
-GAN_LOSSES = ("minimax", "non-saturating", "hinge")
+GAN_LOSSES = ("minimax", "non-saturating", "hinge", "wasserstein")
 
 
-def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *, kind: str = "non-saturating") -> torch.Tensor:
+def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *, kind: str = "non-saturating",
+           smoothing: float = 0.0) -> torch.Tensor:
     """Discriminator loss (to minimise), mean over the batch.
 
     minimax / non-saturating (Goodfellow et al. 2014, eq. 1): the discriminator
     maximises ``E[log σ(d_real)] + E[log(1 − σ(d_fake))]``, i.e. minimises the
-    binary cross-entropy with labels 1 for real and 0 for fake.
+    binary cross-entropy with labels 1 for real and 0 for fake. One-sided label
+    smoothing (Salimans et al. 2016, §3.4) uses the target ``1 − smoothing`` for real images.
 
     hinge (Lim & Ye 2017; Miyato et al. 2018): ``E[max(0, 1 − d_real)] + E[max(0, 1 + d_fake)]``.
+
+    wasserstein (Arjovsky et al. 2017): the critic maximises ``E[d_real] − E[d_fake]``, so it
+    minimises ``E[d_fake] − E[d_real]``; it needs a Lipschitz constraint such as `gradient_penalty`.
     """
     _check(kind)
+    if smoothing and kind not in ("minimax", "non-saturating"):
+        raise ValueError(f"label smoothing applies to the cross-entropy losses, not {kind!r}")
+    if not 0 <= smoothing < 1:
+        raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
     if kind == "hinge":
         return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+    if kind == "wasserstein":
+        return d_fake.mean() - d_real.mean()
+    return (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, 1 - smoothing))
             + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
 
 
@@ -45,14 +56,29 @@ def g_loss(d_fake: torch.Tensor, *, kind: str = "non-saturating") -> torch.Tenso
     non-saturating (Goodfellow et al. 2014, §3): ``−E[log σ(d_fake)]`` — same
     fixed point, strong gradients exactly when G is losing.
 
-    hinge: ``−E[d_fake]``.
+    hinge and wasserstein: ``−E[d_fake]``.
     """
     _check(kind)
     if kind == "minimax":
         return -F.softplus(d_fake).mean()  # log(1 − σ(t)) = −softplus(t)
-    if kind == "hinge":
+    if kind in ("hinge", "wasserstein"):
         return -d_fake.mean()
     return F.softplus(-d_fake).mean()  # −log σ(t) = softplus(−t)
+
+
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, *, labels=None, generator=None) -> torch.Tensor:
+    """WGAN-GP's penalty (Gulrajani et al. 2017, eq. 3): ``E_x̂[(‖∇_x̂ D(x̂)‖₂ − 1)²]``, mean over the batch.
+
+    ``x̂ = ε·real + (1 − ε)·fake`` with one ε ~ U[0, 1] per image: points on
+    straight lines between real and fake images, where the optimal critic has
+    gradient norm 1. ``create_graph=True`` lets the penalty's own gradient
+    reach D's weights (a gradient of a gradient). Weight it by λ = 10 in the critic's loss.
+    """
+    eps = torch.rand(len(real), *[1] * (real.dim() - 1), generator=generator, dtype=real.dtype).to(real.device)
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    out = D(x_hat, labels) if labels is not None else D(x_hat)
+    grad, = torch.autograd.grad(out.sum(), x_hat, create_graph=True)  # (B, C, H, W): each image's own gradient
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -312,3 +312,6 @@ class ToyGAN:
         from genimg_edu.metrics import mode_coverage
 
         return mode_coverage(self.samples(n), ring_centres(), std=self.std)
+
+
+from genimg_edu.fit import fit  # noqa: E402  (the general loop; the functions above are its short forms)
