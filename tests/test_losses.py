@@ -61,8 +61,8 @@ def test_minimax_generator_gradient_vanishes_where_the_non_saturating_one_does_n
 @pytest.mark.parametrize("fn", [lambda k: losses.d_loss(torch.zeros(2), torch.zeros(2), kind=k),
                                 lambda k: losses.g_loss(torch.zeros(2), kind=k)])
 def test_unknown_gan_loss_is_named(fn):
-    with pytest.raises(ValueError, match="'wasserstein'.*minimax"):
-        fn("wasserstein")
+    with pytest.raises(ValueError, match="'wgan'.*minimax"):
+        fn("wgan")
 
 
 # --- VAE terms ------------------------------------------------------------------------------------
