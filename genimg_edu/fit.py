@@ -106,7 +106,7 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
                     history["status"] = "diverged"
                     report.line(f"stopped: {', '.join(f'{a} = {v}' for a, v in bad.items())} at step {k + 1}; "
                                 f"restored the last good state (step {history['steps']}). "
-                                "Try a smaller learning rate, or a loss or normalisation that keeps D bounded.")
+                                "Try a smaller learning rate, gradient clipping, or a loss that cannot overflow.")
                     break
                 for name, v in out.items():
                     history.setdefault(name, []).append(v)

@@ -196,6 +196,22 @@ def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, floa
     return float(inside.sum() / (k * len(fake))), float(inside.any(0).mean())
 
 
+@torch.no_grad()
+def active_units(vae, x: torch.Tensor, *, threshold: float = 0.01, batch_size: int = 500) -> tuple[int, torch.Tensor]:
+    """Latent dimensions a VAE actually uses (Burda et al. 2016, §5.2): ``A_u = Cov_x(E_q[z_u | x]) > threshold``.
+
+    A dimension whose posterior mean does not change with the input carries no
+    information about x — the KL term has pushed it onto the prior. When
+    (almost) all are inactive, the model has suffered *posterior collapse*.
+    Returns (number active, the variance of each dimension's posterior mean (z_dim,)).
+    """
+    vae.eval()
+    dev = next(vae.parameters()).device
+    mu = torch.cat([vae.encode(b.to(dev))[0].cpu() for b in x.split(batch_size)])  # (N, z_dim)
+    var = mu.var(0)
+    return int((var > threshold).sum()), var
+
+
 def class_coverage(probs, *, threshold: float = 0.0) -> tuple[int, float]:
     """Classes produced and how evenly: ``(classes predicted at least once, normalised entropy of the
     predicted-class histogram in [0, 1])`` for class probabilities (N, K)."""

@@ -75,16 +75,17 @@ class ClassifierStep(Step):
 class VAEStep(Step):
     """Minimise the negative ELBO (nats/image) with Adam; returns its two terms as well.
 
+    `optimizer` is any `torch.optim` class (Adam by default, SGD to see why Adam is the default).
     ``kl_warmup=n`` is KL annealing (Bowman et al. 2016): the KL weight grows
     linearly from 0 to `beta` over the first n steps, so the decoder learns to
     use z before the KL term can push q(z|x) onto the prior.
     """
 
     def __init__(self, model, *, lr: float = 2e-3, beta: float = 1.0, kl_warmup: int = 0, shift: int = 0,
-                 preview_seed: int = 0):
+                 optimizer=torch.optim.Adam, preview_seed: int = 0):
         self.beta, self.kl_warmup, self.shift = beta, kl_warmup, shift
         self.modules = {"model": model}
-        self.optimizers = {"opt": torch.optim.Adam(model.parameters(), lr=lr)}
+        self.optimizers = {"opt": optimizer(model.parameters(), lr=lr)}  # any torch.optim class
         self._z = torch.randn(16, model.z_dim, generator=torch.Generator().manual_seed(preview_seed))
 
     def kl_weight(self) -> float:

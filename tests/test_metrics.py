@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from genimg_edu import pretrained
 from genimg_edu.data import load_dataset
 from genimg_edu.data.toy import ring_centres
-from genimg_edu.metrics import (classifier_outputs, class_coverage, density_coverage, frechet_distance,
+from genimg_edu.metrics import (active_units, classifier_outputs, class_coverage, density_coverage, frechet_distance,
                                 inception_score, kid, mode_coverage, precision_recall)
 
 
@@ -155,3 +155,20 @@ def test_every_metric_worsens_monotonically_with_damage(real_digits, damage):
         # never better with more damage (a metric may saturate, e.g. recall at 0), and worse overall
         assert np.all(np.diff(rows[:, j]) >= 0) and rows[-1, j] > rows[0, j], \
             f"{name} does not worsen monotonically with {damage}: {rows[:, j]}"
+
+
+def test_active_units_counts_the_dimensions_that_depend_on_x():
+    """An encoder whose μ uses x only in its first 3 of 5 dimensions has exactly 3 active units."""
+    from genimg_edu.models import MLPVAE
+
+    vae = MLPVAE(hidden=(8,), z_dim=5)
+    w = torch.zeros(5, 784)
+    w[:3] = torch.randn(3, 784)
+
+    def encode(x):
+        mu = x.flatten(1) @ w.T  # dimensions 3 and 4 are constant 0: inactive
+        return mu, torch.zeros_like(mu)
+
+    vae.encode = encode
+    n, var = active_units(vae, torch.rand(200, 1, 28, 28))
+    assert n == 3 and var.shape == (5,) and (var[3:] == 0).all()

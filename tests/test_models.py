@@ -216,3 +216,12 @@ def test_init_output_bias_starts_the_conv_decoder_at_the_mean_intensity():
     vae.init_output_bias(mean)
     out = vae.decode(torch.randn(2, 3))
     torch.testing.assert_close(out, mean.mean((1, 2))[None, :, None, None].expand(2, 3, 32, 32), rtol=0, atol=1e-4)
+
+
+def test_dcgan_generator_without_batchnorm():
+    from genimg_edu.models import DCGANGenerator
+
+    G = DCGANGenerator(width=8, batchnorm=False)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules())
+    assert G.sample(3).shape == (3, 1, 28, 28) and G.config["batchnorm"] is False
+    assert "batchnorm" not in DCGANGenerator(width=8).config  # shipped checkpoints' configs are unchanged

@@ -69,19 +69,20 @@ class DCGANGenerator(nn.Module):
     """z (B, z_dim) [+ labels (B,)] → images (B, C, H, W) in [−1, 1]; `sample` gives [0, 1]."""
 
     def __init__(self, *, image_shape=(1, 28, 28), z_dim: int = 64, width: int = 64, n_classes: int | None = None,
-                 embed_dim: int = 32):
+                 embed_dim: int = 32, batchnorm: bool = True):
         super().__init__()
         self.config = dict(image_shape=tuple(image_shape), z_dim=z_dim, width=width, n_classes=n_classes,
-                           embed_dim=embed_dim)
+                           embed_dim=embed_dim, **({} if batchnorm else {"batchnorm": False}))
+        norm = nn.BatchNorm2d if batchnorm else (lambda c: nn.Identity())  # off: for the stability lab
         self.image_shape, self.z_dim, self.n_classes = tuple(image_shape), z_dim, n_classes
         s, n_up = _sizes(image_shape)
         chans = [width * 2**i for i in range(n_up)][::-1]  # 28×28: [2w, w]; 32×32: [4w, 2w, w]
         self.embed = nn.Embedding(n_classes, embed_dim) if n_classes else None
         d_in = z_dim + (embed_dim if n_classes else 0)
         layers = [nn.Linear(d_in, chans[0] * s * s, bias=False), nn.Unflatten(1, (chans[0], s, s)),
-                  nn.BatchNorm2d(chans[0]), nn.ReLU(True)]  # (B, chans[0], s, s)
+                  norm(chans[0]), nn.ReLU(True)]  # (B, chans[0], s, s)
         for a, b in zip(chans, chans[1:]):
-            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]  # size ×2
+            layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=not batchnorm), norm(b), nn.ReLU(True)]  # size ×2
         layers += [nn.ConvTranspose2d(chans[-1], image_shape[0], 4, 2, 1), nn.Tanh()]  # (B, C, H, W)
         self.net = nn.Sequential(*layers)
 
