@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from genimg_edu import pretrained
 from genimg_edu.data import load_dataset
 from genimg_edu.data.toy import ring_centres
-from genimg_edu.metrics import (active_units, classifier_outputs, class_coverage, density_coverage, frechet_distance,
-                                inception_score, kid, mode_coverage, precision_recall)
+from genimg_edu.metrics import (active_units, class_coverage, classifier_outputs, conv_features, density_coverage,
+                                frechet_distance, inception_score, kid, mode_coverage, precision_recall)
 
 
 def test_frechet_distance_matches_the_closed_form_with_sqrtm():
@@ -132,29 +132,40 @@ def _blur(x, level):
 
 @pytest.mark.parametrize("damage", ["noise", "blur"])
 def test_every_metric_worsens_monotonically_with_damage(real_digits, damage):
+    """Fréchet distance, KID and Inception Score in the classifier's last hidden layer; the k-NN metrics
+    (precision, recall, coverage, density) in its convolutional features (`conv_features` says why)."""
     x_train, x_test, cnn = real_digits
     f_ref, _ = classifier_outputs(x_test, cnn)
+    c_ref = conv_features(x_test, cnn)
     g = torch.Generator().manual_seed(0)
     rows = []
     for level in range(5):
         x = (x_train + 0.15 * level * torch.randn(x_train.shape, generator=g)).clamp(0, 1) if damage == "noise" \
             else _blur(x_train, 2 * level)
         f, p = classifier_outputs(x, cnn)
-        precision, recall = precision_recall(f_ref, f)
-        rows.append((frechet_distance(f, f_ref), kid(f, f_ref, subsets=5)[0], -precision, -recall,
-                     -density_coverage(f_ref, f)[1], -inception_score(p)))
+        c = conv_features(x, cnn)
+        precision, recall = precision_recall(c_ref, c)
+        density, coverage = density_coverage(c_ref, c)
+        rows.append((frechet_distance(f, f_ref), kid(f, f_ref, subsets=5)[0], -precision, -recall, -coverage,
+                     -density, -inception_score(p)))
     rows = np.array(rows)  # (level, metric), each oriented so that larger = worse
-    names = ["frechet", "kid", "precision", "recall", "coverage", "inception score"]
+    names = ["frechet", "kid", "precision", "recall", "coverage", "density", "inception score"]
     for j, name in enumerate(names):
-        if name == "precision":
-            # Known limit, kept visible (open in the evaluation issue): in the robust classifier's features,
-            # damaged digits collapse towards the dense centre of the real manifold, inside its wide k-NN
-            # balls, so improved precision does not fall — it rises. Recall and coverage catch the damage.
-            assert rows[-1, j] <= rows[0, j], "precision is expected NOT to respond; if it now does, test it"
-            continue
         # never better with more damage (a metric may saturate, e.g. recall at 0), and worse overall
         assert np.all(np.diff(rows[:, j]) >= 0) and rows[-1, j] > rows[0, j], \
             f"{name} does not worsen monotonically with {damage}: {rows[:, j]}"
+
+
+def test_precision_in_the_last_hidden_layer_is_blind_to_damage(real_digits):
+    """Why the k-NN metrics use `conv_features`: in the noise-invariant last hidden layer, heavily noised
+    digits still count as 'inside the real manifold' as often as clean ones."""
+    x_train, x_test, cnn = real_digits
+    f_ref, _ = classifier_outputs(x_test, cnn)
+    noisy = (x_train + 0.6 * torch.randn(x_train.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    clean_p = precision_recall(f_ref, classifier_outputs(x_train, cnn)[0])[0]
+    noisy_p = precision_recall(f_ref, classifier_outputs(noisy, cnn)[0])[0]
+    conv_p = precision_recall(conv_features(x_test, cnn), conv_features(noisy, cnn))[0]
+    assert noisy_p >= clean_p - 0.05 and conv_p < 0.3 * clean_p
 
 
 def test_active_units_counts_the_dimensions_that_depend_on_x():
