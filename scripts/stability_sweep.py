@@ -1,0 +1,106 @@
+"""Precompute notebook 05's stability lab: GAN and VAE settings compared on MNIST, too slow to run live.
+
+    python scripts/stability_sweep.py                 # ~25 min on 1 thread → notebooks/results/stability.json
+    python scripts/stability_sweep.py --steps 20 --out /tmp/s.json   # a quick check that it runs
+
+GANs: a small DCGAN (width 32) trained with `fit` + `GANStep` under each
+setting, its quality (classifier Inception Score and Fréchet distance ratios,
+`metrics.mnist_quality` on 500 samples) measured along the way. VAEs: an MLP
+VAE per KL weight β, with and without KL warm-up, measured by its test ELBO
+and its number of active latent units (`metrics.active_units`). Every run is
+seeded; the JSON records the command, settings and machine, and is written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from genimg_edu import pretrained, set_threads  # noqa: E402
+from genimg_edu.data import load_dataset  # noqa: E402
+from genimg_edu.fit import fit  # noqa: E402
+from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.metrics import active_units, mnist_quality  # noqa: E402
+from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, MLPVAE  # noqa: E402
+from genimg_edu.steps import GANStep, VAEStep  # noqa: E402
+
+BASE = dict(loss="hinge", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999))
+GAN_SETTINGS = {  # name: (generator options, discriminator options, GANStep options)
+    "baseline (hinge, SN, β1 = 0.5)": ({}, {"spectral": True}, BASE),
+    "Adam β1 = 0.9": ({}, {"spectral": True}, dict(BASE, betas=(0.9, 0.999))),
+    "learning rate × 10": ({}, {"spectral": True}, dict(BASE, lr_g=2e-3, lr_d=2e-3)),
+    "no BatchNorm in G": ({"batchnorm": False}, {"spectral": True}, BASE),
+    "no spectral norm (non-saturating)": ({}, {"spectral": False}, dict(BASE, loss="non-saturating")),
+    "+ label smoothing 0.1": ({}, {"spectral": False}, dict(BASE, loss="non-saturating", smoothing=0.1)),
+    "TTUR (lr_D 4e-4, lr_G 1e-4)": ({}, {"spectral": True}, dict(BASE, lr_g=1e-4, lr_d=4e-4)),
+    "WGAN-GP (λ = 10, no SN)": ({}, {"spectral": False}, dict(BASE, loss="wasserstein", gp=10.0, betas=(0.0, 0.9))),
+}
+VAE_SETTINGS = {f"β = {b}" + (", KL warm-up" if w else ""): dict(beta=b, kl_warmup=w)
+                for b in (0.5, 1.0, 4.0, 16.0) for w in (0, 1000)}
+
+
+def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
+    g_opts, d_opts, step_opts = options
+    torch.manual_seed(seed)
+    x, _ = load_dataset("mnist", "train")
+    step = GANStep(DCGANGenerator(z_dim=64, width=32, **g_opts), DCGANDiscriminator(width=32, **d_opts), **step_opts)
+    classifier = pretrained.load("cnn-mnist")
+
+    def measure(step, k):
+        step.G.eval()
+        samples = step.G.sample(500, generator=torch.Generator().manual_seed(1))
+        return {k: round(v, 4) for k, v in mnist_quality(samples, classifier=classifier).items()
+                if k in ("is_ratio", "fd_ratio")}
+
+    history = fit(step, (x,), max_steps=steps, batch_size=64, seed=seed, callbacks=[measure], eval_every=every,
+                  progress=False, dashboard=False, log_every=10**9)
+    return history["eval"] + [{"status": history["status"], "seconds": round(history["seconds"], 1)}]
+
+
+def vae_run(options, steps: int, seed: int) -> dict:
+    torch.manual_seed(seed)
+    x, _ = load_dataset("mnist", "train")
+    x_test, _ = load_dataset("mnist", "test")
+    model = MLPVAE(hidden=(256,), z_dim=16)
+    model.init_output_bias(x.mean(0))
+    history = fit(VAEStep(model, **options), (x,), max_steps=steps, batch_size=128, seed=seed,
+                  progress=False, dashboard=False, log_every=10**9)
+    active, variances = active_units(model, x_test)
+    neg_elbo = float(-model.elbo(x_test, generator=torch.Generator().manual_seed(0)).mean())
+    return {"active_units": active, "unit_variances": [round(v, 4) for v in variances.tolist()],
+            "test_neg_elbo": round(neg_elbo, 2), "seconds": round(history["seconds"], 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=2000, help="GAN steps per setting (VAE: the same number)")
+    parser.add_argument("--every", type=int, help="measure GAN quality every this many steps (default steps/6)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "results" / "stability.json")
+    args = parser.parse_args()
+    threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
+    every = args.every or max(1, args.steps // 6)
+    result = {"command": "python scripts/stability_sweep.py" + (f" --steps {args.steps}" if args.steps != parser.get_default("steps") else ""),
+              "steps": args.steps, "seed": args.seed, "date": time.strftime("%Y-%m-%d"),
+              "machine": f"{platform.machine()}, torch threads: {threads}, torch {torch.__version__}", "gan": {}, "vae": {}}
+    for name, options in GAN_SETTINGS.items():
+        result["gan"][name] = gan_run(options, args.steps, every, args.seed)
+        print(f"{name}: {result['gan'][name][-2:]}", flush=True)
+    for name, options in VAE_SETTINGS.items():
+        result["vae"][name] = vae_run(options, args.steps, args.seed)
+        print(f"{name}: {({k: v for k, v in result['vae'][name].items() if k != 'unit_variances'})}", flush=True)
+    with atomic_write(args.out, "w") as f:
+        json.dump(result, f, indent=1, ensure_ascii=False)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
