@@ -1,0 +1,47 @@
+"""scripts/stability_sweep.py and benchmarks/time_to_quality.py run end to end on tiny budgets."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {"GENIMG_THREADS": "1", "PATH": ""}
+
+
+def test_stability_sweep_writes_every_setting(tmp_path):
+    out = tmp_path / "stability.json"
+    run = subprocess.run([sys.executable, "scripts/stability_sweep.py", "--steps", "2", "--every", "2", "--out",
+                          str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import stability_sweep
+
+    assert set(result["gan"]) == set(stability_sweep.GAN_SETTINGS)
+    assert set(result["vae"]) == set(stability_sweep.VAE_SETTINGS)
+    first = result["gan"]["baseline (hinge, SN, β1 = 0.5)"]
+    assert first[0]["step"] == 2 and 0 < first[0]["is_ratio"] and first[-1]["status"] == "finished"
+    assert all(0 <= r["active_units"] <= 16 for r in result["vae"].values())
+    assert result["command"] == "python scripts/stability_sweep.py --steps 2"
+
+
+def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_path, monkeypatch):
+    out = tmp_path / "ttq.json"
+    run = subprocess.run([sys.executable, "benchmarks/time_to_quality.py", "--budgets", "0.5", "1", "--out", str(out),
+                          "--no-readme"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    for kind, key in (("gan", "is_ratio"), ("vae", "test_neg_elbo")):
+        for recipe in ("course", "plain"):
+            rows = result[kind][recipe]
+            assert [r["seconds"] for r in rows] == [0.5, 1.0] and rows[1]["steps"] >= rows[0]["steps"] and key in rows[0]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import time_to_quality
+
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- time-to-quality:start -->\nold\n<!-- time-to-quality:end -->\nafter\n")
+    monkeypatch.setattr(time_to_quality, "ROOT", tmp_path)
+    time_to_quality.update_readme(result)
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    assert "| GAN: IS ratio / FD ratio | course |" in text and "after 0.5 s" in text
