@@ -215,3 +215,25 @@ def test_dashboard_plot_and_smoothing():
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["d_loss", "g_loss"]
     with pytest.raises(ValueError, match="no losses"):
         plot_history({"eval": []})
+
+
+def test_live_dashboard_and_progress_bar_in_a_notebook(monkeypatch, capsys):
+    """In a live notebook, fit shows a tqdm bar and redraws the dashboard (throttled) instead of log lines."""
+    import genimg_edu.dashboard as dashboard
+    import genimg_edu.fit as fit_module
+
+    boards = []
+
+    class Recorded(dashboard.Dashboard):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            boards.append(self)
+
+    monkeypatch.setenv("GENIMG_WIDGETS", "live")
+    monkeypatch.setattr(fit_module, "_in_notebook", lambda: True)
+    monkeypatch.setattr(dashboard, "Dashboard", Recorded)
+    step, data = make("gan")
+    fit(step, data, max_steps=3, batch_size=32, log_every=1)
+    assert len(boards) == 1 and bytes(boards[0].image.value)[:4] == b"\x89PNG"  # the final redraw at least
+    captured = capsys.readouterr()
+    assert "step 1/3" not in captured.out and "3/3" in captured.err  # a progress bar, not log lines
