@@ -282,3 +282,8 @@ def interpolation_slider(decode, z_a, z_b, *, steps: int = 9, scale: int = 6):
     picture = W.Image(value=render(0.0), format="png")
     slider.observe(lambda change: setattr(picture, "value", render(change["new"])), names="value")
     return W.VBox([W.Image(value=strip, format="png"), W.HBox([slider, picture])])
+
+
+# Controls that live in their own modules, collected here so every control of the course has one address.
+from genimg_edu.dashboard import Dashboard as TrainingDashboard  # noqa: E402  (fit shows it while training)
+from genimg_edu.quiz import real_or_generated_quiz  # noqa: E402
