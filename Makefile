@@ -7,6 +7,7 @@
 #   make test TORCH=skip     keep the torch already in the environment (conda, Colab)
 # Run the notebooks on a GPU:   GENIMG_DEVICE=cuda make test TORCH=cuda
 # One notebook's test:          make test-notebook NB=01_preprocessing
+# The controls in a real browser (part of make test; needs Chromium): make browser
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 NBVAL := GENIMG_WIDGETS=static $(BIN)/python -m pytest --nbval --nbval-current-env \
 	--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: lab test install unit notebooks test-notebook execute benchmark clean
+.PHONY: lab test install unit browser notebooks test-notebook execute benchmark clean
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
@@ -49,7 +50,11 @@ torch-skip:
 	@echo "TORCH=skip: using the torch already installed in $(VENV)"
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider
+	$(BIN)/python -m pytest tests -p no:cacheprovider --ignore=tests/browser
+
+# The notebooks' controls in JupyterLab in headless Chromium (skipped, saying why, without a browser).
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 notebooks: $(STAMP)
 	$(NBVAL) notebooks/

@@ -195,7 +195,7 @@ def gan_toy_stepper(make_toy, *, steps_per_click: int = 50):
     state = {"toy": toy}
     # One figure, redrawn in place: rebuilding it and cropping it tight on every click cost
     # ~130 ms of the 200 ms an update may take (benchmarks/widget_latency.py).
-    fig = Figure(figsize=(4.2, 4.2))
+    fig = Figure(figsize=(4.2, 4.2), dpi=100)  # 420 px: drawn 1:1 in the 420 px wide picture
     ax = fig.subplots()
     toy_gan_figure(toy, ax=ax)
     fig.colorbar(ax.images[0], ax=ax, fraction=0.046, label="D(x) = P(real)")

@@ -1,0 +1,144 @@
+"""The notebooks' controls in JupyterLab in headless Chromium: pressed by keyboard, the picture follows.
+
+Each test opens a notebook (its setup cell, its widget cells and what they need), runs it from
+the Run menu, uses one control with the keyboard as a learner without a mouse would, and checks
+in screenshots that the picture changed where it should and nowhere it should not; then that
+neither the page nor the kernel reported an error. Screenshots are kept in the artifacts folder.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labdriver import changed_fraction, decode_png, region
+
+pytestmark = pytest.mark.browser
+
+
+def shot(output, artifacts, name: str) -> np.ndarray:
+    data = output.screenshot(animations="disabled", caret="hide")
+    (artifacts / f"{name}.png").write_bytes(data)
+    return decode_png(data)
+
+
+def slider_handle(output, label: str):
+    """The keyboard handle of the slider whose description is `label`."""
+    slider = output.locator(".widget-slider").filter(has=output.page.locator(".widget-label", has_text=label))
+    return slider.first.locator(".noUi-handle").first
+
+
+def press(nb, target, key: str, times: int = 1) -> None:
+    target.focus()
+    for _ in range(times):
+        nb.page.keyboard.press(key)
+
+
+def assert_no_errors(nb) -> None:
+    assert nb.page_errors() == [], f"the browser console reported errors in {nb.name}"
+    assert nb.kernel_errors() == [], f"the kernel reported errors in {nb.name}"
+
+
+def test_preprocessing_playground_angle_and_flip(notebook_run, artifacts):
+    nb = notebook_run("01_preprocessing")
+    out = nb.widget(nb.lab.widget_cells["01_preprocessing"][0])
+    labels = out.locator(".widget-label").all_inner_texts()
+    for name in ["size (px)", "angle (°)", "interpolation", "flip", "brightness"]:
+        assert name in labels, f"control {name!r} is not labelled on the page ({labels})"
+    picture = out.locator("img.widget-image")
+    before = shot(out, artifacts, "01_playground_before")
+
+    old = picture.get_attribute("src")
+    press(nb, slider_handle(out, "angle"), "ArrowRight", times=3)  # 30° → 45°, one step of 5° per key
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    assert "45" in out.locator(".widget-slider").filter(has_text="angle").locator(".widget-readout").inner_text()
+    rotated = shot(out, artifacts, "01_playground_after_angle")
+    box = region(picture, out)
+    assert changed_fraction(before, rotated, box) > 0.3, "rotating by 15° should redraw most of the picture"
+
+    old = picture.get_attribute("src")
+    flip = out.locator(".widget-toggle-buttons button", has_text="horizontal")
+    press(nb, flip, "Space")
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    flipped = shot(out, artifacts, "01_playground_after_flip")
+    x0, y0, x1, y1 = region(picture, out)
+    mirror = np.abs(flipped[y0:y1, x0:x1].astype(int) - rotated[y0:y1, x0:x1][:, ::-1].astype(int)).mean()
+    assert mirror < 2, f"the flipped picture should be the mirror image of the one before (mean difference {mirror:.1f})"
+    assert_no_errors(nb)
+
+
+def test_gan_toy_stepper_step_and_reset(notebook_run, artifacts):
+    nb = notebook_run("03_gan")
+    out = nb.widget(nb.lab.widget_cells["03_gan"][0])
+    picture = out.locator("img.widget-image")
+    first = shot(out, artifacts, "03_stepper_before")
+    box = region(picture, out)
+
+    old = picture.get_attribute("src")
+    press(nb, out.locator("button.widget-button", has_text="Step"), "Enter")
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    stepped = shot(out, artifacts, "03_stepper_after_step")
+    assert changed_fraction(first, stepped, box) > 0.02, "50 training steps should move the samples and D's map"
+
+    old = picture.get_attribute("src")
+    press(nb, out.locator("button.widget-button", has_text="Reset"), "Space")
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    reset = shot(out, artifacts, "03_stepper_after_reset")
+    assert changed_fraction(first, reset, box) == 0, "Reset replays the same seeded game: the first picture again"
+    assert_no_errors(nb)
+
+
+def test_dcgan_interpolation_slider(notebook_run, artifacts):
+    nb = notebook_run("03_gan")
+    out = nb.widget(nb.lab.widget_cells["03_gan"][1])
+    strip, picture = out.locator("img.widget-image").nth(0), out.locator("img.widget-image").nth(1)
+    before = shot(out, artifacts, "03_interpolation_before")
+
+    old = picture.get_attribute("src")
+    press(nb, slider_handle(out, "t"), "End")  # t: 0 → 1, from z_a to z_b
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    after = shot(out, artifacts, "03_interpolation_after")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "t = 1 shows G(z_b), not G(z_a)"
+    assert changed_fraction(before, after, region(strip, out)) == 0, "the strip of the whole path stays as it is"
+    assert_no_errors(nb)
+
+
+def test_cgan_class_picker(notebook_run, artifacts):
+    nb = notebook_run("03_gan")
+    out = nb.widget(nb.lab.widget_cells["03_gan"][2])
+    picture = out.locator("img.widget-image")
+    assert "digit" in out.locator(".widget-label").all_inner_texts()
+    before = shot(out, artifacts, "03_class_picker_before")
+
+    old = picture.get_attribute("src")
+    seven = out.locator(".widget-toggle-buttons button", has_text="7")
+    seven.focus()
+    nb.page.keyboard.press("Tab")  # to the next digit, 8
+    nb.page.keyboard.press("Space")
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    after = shot(out, artifacts, "03_class_picker_after")
+    assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
+    assert changed_fraction(before, after, region(picture, out)) > 0.1, "eights do not look like sevens"
+    assert_no_errors(nb)
+
+
+def test_vae_latent_explorer(notebook_run, artifacts):
+    nb = notebook_run("04_vae")
+    out = nb.widget(nb.lab.widget_cells["04_vae"][0])
+    picture = out.locator("img.widget-image")
+    z2 = out.locator(".widget-slider").nth(1)
+    before = shot(out, artifacts, "04_latent_before")
+
+    old = picture.get_attribute("src")
+    press(nb, slider_handle(out, "z₁"), "Home")  # z₁: 0.5 → −3, the far left of the 2-D map
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    after = shot(out, artifacts, "04_latent_after")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "another z decodes to another digit"
+    assert changed_fraction(before, after, region(z2, out)) == 0, "the other slider does not move"
+    assert_no_errors(nb)
