@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from labdriver import CHROMIUM_FLAGS, JupyterLab, Notebook, find_chromium, unavailable
-from notebook_cells import prepare_notebook
+from notebook_cells import WIDGET_FUNCTIONS, prepare_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
+# Notebooks whose control is not a call of a widget function: (functions, how many such cells).
+SHOWN_BY = {"05_training": ({"fit"}, 1)}  # fit shows the training dashboard; its first call is the demo
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +61,8 @@ def lab(browser, tmp_path_factory):
     server = JupyterLab(root, home)
     server.widget_cells = {}
     for src in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        dest, cells = prepare_notebook(src, root, full=full)
+        targets, first = SHOWN_BY.get(src.stem, (WIDGET_FUNCTIONS, None))
+        dest, cells = prepare_notebook(src, root, targets, first=first, full=full)
         if cells:
             server.widget_cells[src.stem] = cells
         else:

@@ -135,6 +135,7 @@ class Notebook:
     def __init__(self, page, lab: JupyterLab, name: str):
         self.page, self.lab, self.name = page, lab, name
         self.console_errors: list[str] = []
+        self.pictures_seen: dict[int, set[str]] = {}  # cell → every picture its controls showed during run_all
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
         page.goto(lab.url(name))
@@ -174,6 +175,7 @@ class Notebook:
         idle_since = None
         while time.monotonic() - start < timeout:
             time.sleep(0.5)
+            self._note_pictures()
             prompts = self.page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").all_inner_texts()
             if prompts and all(re.search(r"\[\d+\]", p) for p in prompts):
                 self._wait_kernel_idle(timeout=timeout)
@@ -192,6 +194,13 @@ class Notebook:
         self.page.screenshot(path=self.lab.home / f"timeout-{self.name}.png")
         raise TimeoutError(f"{self.name}: Run All did not finish in {timeout} s ({prompts}); "
                            f"page at {self.lab.home}/timeout-{self.name}.png")
+
+    def _note_pictures(self) -> None:
+        """Remember the picture (blob URL) each cell's widget images show now: a live widget changes them."""
+        for i, srcs in enumerate(self.page.evaluate(
+                "() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+                ".map(c => [...c.querySelectorAll('img.widget-image')].map(i => i.src))")):
+            self.pictures_seen.setdefault(i, set()).update(srcs)
 
     def widget(self, cell: int):
         """The output of a widget cell, once its controls are drawn."""

@@ -11,8 +11,9 @@ from pathlib import Path
 import nbformat
 
 # The functions of genimg_edu whose call shows a control; a cell calling one is a "widget cell".
+# (`fit` shows the training dashboard in a live notebook; tests ask for it by name, see conftest.)
 WIDGET_FUNCTIONS = {"preprocessing_playground", "gan_toy_stepper", "interpolation_slider", "class_picker",
-                    "latent_explorer"}
+                    "latent_explorer", "real_or_generated_quiz"}
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:
@@ -38,15 +39,21 @@ def calls(source: str) -> set[str]:
     return {n.func.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
-def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS) -> list[int]:
-    """Indices of the code cells to run so that every cell calling one of `targets` works.
+def widget_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None) -> list[int]:
+    """Indices of the code cells that call one of `targets` (only the `first` few, if given)."""
+    found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and calls(c.source) & targets]
+    return found[:first]
 
-    The first code cell (imports, device, seed) always; each widget cell; and, walking back from
+
+def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None) -> list[int]:
+    """Indices of the code cells to run so that the `widget_cells` work.
+
+    The first code cell (imports, device, seed) always; the widget cells; and, walking back from
     them, the latest earlier cell that defines each name they read, recursively.
     """
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     names = {i: _names(nb.cells[i].source) for i in code}
-    keep = {code[0]} | {i for i in code if calls(nb.cells[i].source) & targets}
+    keep = {code[0], *widget_cells(nb, targets, first=first)}
     todo = sorted(keep)
     while todo:
         i = todo.pop()
@@ -61,19 +68,19 @@ def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS) -> list[int]:
     return sorted(keep)
 
 
-def prepare_notebook(src: Path, dest_dir: Path, *, full: bool = False) -> tuple[Path, list[int]]:
+def prepare_notebook(src: Path, dest_dir: Path, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None,
+                     full: bool = False) -> tuple[Path, list[int]]:
     """Copy `src` into `dest_dir` without outputs (and, unless `full`, with only `needed_cells`).
 
-    Returns the copy's path and, for each widget cell, its index in the copy.
+    Returns the copy's path and the indices of its widget cells.
     """
     nb = nbformat.read(src, as_version=4)
     if not full:
-        keep = set(needed_cells(nb))
+        keep = set(needed_cells(nb, targets, first=first))
         nb.cells = [c for i, c in enumerate(nb.cells) if i in keep]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    widget_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and calls(c.source) & WIDGET_FUNCTIONS]
     dest = dest_dir / src.name
     nbformat.write(nb, dest)
-    return dest, widget_cells
+    return dest, widget_cells(nb, targets, first=first)

@@ -142,3 +142,34 @@ def test_vae_latent_explorer(notebook_run, artifacts):
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "another z decodes to another digit"
     assert changed_fraction(before, after, region(z2, out)) == 0, "the other slider does not move"
     assert_no_errors(nb)
+
+
+def test_training_dashboard_updates_while_fit_runs(notebook_run, artifacts):
+    nb = notebook_run("05_training")
+    cell = nb.lab.widget_cells["05_training"][0]
+    out = nb.widget(cell)
+    shot(out, artifacts, "05_dashboard_after_training")
+    assert "Training dashboard" in out.inner_text()
+    shown = len(nb.pictures_seen.get(cell, ()))
+    assert shown >= 3, f"the dashboard should redraw while fit trains (it showed {shown} pictures)"
+    assert "status: finished, 600 steps" in nb.cell(cell).inner_text()
+    assert_no_errors(nb)
+
+
+def test_real_or_generated_quiz(notebook_run, artifacts):
+    nb = notebook_run("06_evaluation")
+    out = nb.widget(nb.lab.widget_cells["06_evaluation"][0])
+    picture = out.locator("img.widget-image")
+    status = out.locator(".widget-html")
+    assert "Round 1 of 10" in status.inner_text()
+    before = shot(out, artifacts, "06_quiz_before")
+
+    old = picture.get_attribute("src")
+    press(nb, out.locator("button.widget-button", has_text="Generated"), "Enter")
+    nb.wait_picture_change(picture, old)
+    nb.settle(picture)
+    after = shot(out, artifacts, "06_quiz_after_answer")
+    text = status.inner_text()
+    assert "Round 2 of 10" in text and ("right" in text or "wrong" in text), text
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "round 2 shows another digit"
+    assert_no_errors(nb)
