@@ -49,8 +49,17 @@ def browser():
         b.close()
 
 
+def record(artifacts: Path, **values) -> None:
+    """Merge `values` into artifacts/browser_run.json (what the last run measured)."""
+    path = artifacts / "browser_run.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    for key, value in values.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
 @pytest.fixture(scope="session")
-def lab(browser, tmp_path_factory):
+def lab(browser, tmp_path_factory, artifacts):
     """A JupyterLab server whose root holds the widget notebooks, trimmed (or whole, GENIMG_BROWSER_FULL=1)."""
     try:
         import jupyterlab  # noqa: F401
@@ -70,6 +79,7 @@ def lab(browser, tmp_path_factory):
     try:
         server.wait_ready()
         yield server
+        record(artifacts, jupyterlab_server_peak_rss_mb=server.peak_rss_mb())
     finally:
         server.stop()
 
@@ -87,10 +97,7 @@ def notebook_run(request, browser, lab, artifacts):
             nb = Notebook(context.new_page(), lab, f"{stem}.ipynb")
             nb.context, nb.seconds = context, nb.run_all()
             opened[stem] = nb
-            timings = artifacts / "run_seconds.json"
-            record = json.loads(timings.read_text()) if timings.exists() else {}
-            record[stem] = round(nb.seconds, 1)
-            timings.write_text(json.dumps(record, indent=2) + "\n")
+            record(artifacts, run_all_seconds={stem: round(nb.seconds, 1)})
         return opened[stem]
 
     yield open_and_run

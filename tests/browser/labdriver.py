@@ -114,6 +114,15 @@ class JupyterLab:
                 time.sleep(0.2)
         raise TimeoutError(f"JupyterLab did not answer within {timeout} s:\n{self.log()[-3000:]}")
 
+    def peak_rss_mb(self) -> int | None:
+        """The server process's peak resident memory so far (Linux; None elsewhere), kernels not included."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        m = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return round(int(m.group(1)) / 1024) if m else None
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -142,14 +151,30 @@ class Notebook:
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         self._wait_kernel_idle(timeout=60)
 
-    def _wait_kernel_idle(self, *, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+    def _answer_dialogs(self) -> None:
+        """JupyterLab may ask which kernel to start while its kernel list loads: take the notebook's own.
+
+        Any other dialog is unexpected, and fails the test with what it says.
+        """
+        dialog = self.page.locator(".jp-Dialog")
+        if dialog.count():
+            text = dialog.first.inner_text()
+            if "Select Kernel" not in text:
+                raise AssertionError(f"{self.name}: unexpected dialog: {text[:500]}")
+            self.page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            dialog.first.wait_for(state="detached", timeout=10_000)
+
+    def _wait_kernel_idle(self, *, timeout: float, steady: float = 1.0) -> None:
+        """Wait until the kernel is idle and no dialog has come up for `steady` seconds."""
+        deadline, since = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            dialog = self.page.locator(".jp-Dialog")
-            if dialog.count() and "Select Kernel" in dialog.inner_text():
-                self.page.keyboard.press("Enter")  # accept the notebook's own kernel, Python 3
+            self._answer_dialogs()
             if self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
-                return
+                since = since or time.monotonic()
+                if time.monotonic() - since >= steady:
+                    return
+            else:
+                since = None
             time.sleep(0.2)
         raise TimeoutError(f"{self.name}: the kernel was not idle within {timeout} s")
 
@@ -163,6 +188,7 @@ class Notebook:
         """
         start = time.monotonic()
         for attempt in range(3):  # a click while the kernel is still connecting can be dropped: try again
+            self._answer_dialogs()
             self.page.get_by_role("menuitem", name="Run", exact=True).click()
             self.page.locator("li[data-command='runmenu:run-all']").click()
             try:
@@ -175,6 +201,7 @@ class Notebook:
         idle_since = None
         while time.monotonic() - start < timeout:
             time.sleep(0.5)
+            self._answer_dialogs()
             self._note_pictures()
             prompts = self.page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").all_inner_texts()
             if prompts and all(re.search(r"\[\d+\]", p) for p in prompts):
