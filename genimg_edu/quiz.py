@@ -51,19 +51,26 @@ class RealOrGenerated:
         return sum(a == t for a, t in zip(self.answers, self.generated)), len(self.answers)
 
 
+def answer_key(quiz: RealOrGenerated) -> str:
+    """The truth of every round, e.g. ``"1: generated · 2: real · …"``."""
+    return " · ".join(f"{i + 1}: {'generated' if g else 'real'}" for i, g in enumerate(quiz.generated))
+
+
 def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: int = 10, seed: int = 0,
                            scale: int = 8):
     """Show one image at a time with **Real** / **Generated** buttons, a running score and a New game button.
 
-    Without a browser (nbval) it shows all rounds as one numbered grid and prints the answer key.
+    Without a browser (nbval) it shows all rounds as one grid, numbered from the left, with the answer
+    key folded away (click "answer key" to see it).
     """
     from genimg_edu.widgets import _grid_png, _show_static_png, is_live
 
     quiz = RealOrGenerated(real, fake, rounds=rounds, seed=seed)
     if not is_live():
+        from IPython.display import HTML, display
+
         _show_static_png(_grid_png(quiz.images, nrow=rounds, scale=3), f"{rounds} rounds, numbered from the left")
-        key = " ".join(f"{i + 1}:{'G' if g else 'R'}" for i, g in enumerate(quiz.generated))
-        print(f"answer key (R = real, G = generated): {key}")
+        display(HTML(f"<details><summary>answer key</summary>{answer_key(quiz)}</details>"))
         return None
 
     import ipywidgets as W

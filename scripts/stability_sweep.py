@@ -39,7 +39,10 @@ GAN_SETTINGS = {  # name: (generator options, discriminator options, GANStep opt
     "learning rate × 10": ({}, {"spectral": True}, dict(BASE, lr_g=2e-3, lr_d=2e-3)),
     "no BatchNorm in G": ({"batchnorm": False}, {"spectral": True}, BASE),
     "no spectral norm (non-saturating)": ({}, {"spectral": False}, dict(BASE, loss="non-saturating")),
-    "+ label smoothing 0.1": ({}, {"spectral": False}, dict(BASE, loss="non-saturating", smoothing=0.1)),
+    "non-saturating, no SN, + label smoothing 0.1": ({}, {"spectral": False},
+                                                     dict(BASE, loss="non-saturating", smoothing=0.1)),
+    "learning rate × 10, no SN (non-saturating)": ({}, {"spectral": False},
+                                                   dict(BASE, loss="non-saturating", lr_g=2e-3, lr_d=2e-3)),
     "TTUR (lr_D 4e-4, lr_G 1e-4)": ({}, {"spectral": True}, dict(BASE, lr_g=1e-4, lr_d=4e-4)),
     "WGAN-GP (λ = 10, no SN)": ({}, {"spectral": False}, dict(BASE, loss="wasserstein", gp=10.0, betas=(0.0, 0.9))),
 }
@@ -85,16 +88,32 @@ def main() -> None:
     parser.add_argument("--every", type=int, help="measure GAN quality every this many steps (default steps/6)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "results" / "stability.json")
+    parser.add_argument("--only", nargs="+", metavar="SETTING",
+                        help="run only these settings and merge them into an existing --out file")
     args = parser.parse_args()
+    unknown = set(args.only or []) - set(GAN_SETTINGS) - set(VAE_SETTINGS)
+    if unknown:
+        parser.error(f"unknown settings {sorted(unknown)}; expected some of {[*GAN_SETTINGS, *VAE_SETTINGS]}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     every = args.every or max(1, args.steps // 6)
-    result = {"command": "python scripts/stability_sweep.py" + (f" --steps {args.steps}" if args.steps != parser.get_default("steps") else ""),
+    steps_arg = f" --steps {args.steps}" if args.steps != parser.get_default("steps") else ""
+    result = {"command": f"python scripts/stability_sweep.py{steps_arg}",
               "steps": args.steps, "seed": args.seed, "date": time.strftime("%Y-%m-%d"),
               "machine": f"{platform.machine()}, torch threads: {threads}, torch {torch.__version__}", "gan": {}, "vae": {}}
+    if args.only:  # add to an earlier sweep made with the same settings
+        earlier = json.loads(args.out.read_text(encoding="utf-8"))
+        if (earlier["steps"], earlier["seed"]) != (args.steps, args.seed):
+            parser.error(f"{args.out} was made with --steps {earlier['steps']} and seed {earlier['seed']}")
+        result = dict(earlier, only_updated=sorted(set(earlier.get("only_updated", [])) | set(args.only)))
+    wanted = lambda name: not args.only or name in args.only  # noqa: E731
     for name, options in GAN_SETTINGS.items():
-        result["gan"][name] = gan_run(options, args.steps, every, args.seed)
-        print(f"{name}: {result['gan'][name][-2:]}", flush=True)
+        if wanted(name):
+            result["gan"][name] = gan_run(options, args.steps, every, args.seed)
+            print(f"{name}: {result['gan'][name][-2:]}", flush=True)
+    result["gan"] = {name: result["gan"][name] for name in GAN_SETTINGS if name in result["gan"]}  # keep the order
     for name, options in VAE_SETTINGS.items():
+        if not wanted(name):
+            continue
         result["vae"][name] = vae_run(options, args.steps, args.seed)
         print(f"{name}: {({k: v for k, v in result['vae'][name].items() if k != 'unit_variances'})}", flush=True)
     with atomic_write(args.out, "w") as f:

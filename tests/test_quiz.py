@@ -20,11 +20,19 @@ def test_quiz_rules_and_score():
         RealOrGenerated(real, fake[:5], rounds=10)
 
 
-def test_quiz_static_preview_prints_the_answer_key(capsys):
-    from genimg_edu.quiz import real_or_generated_quiz
+def test_quiz_static_preview_folds_the_answer_key_away(monkeypatch):
+    import IPython.display
 
-    assert real_or_generated_quiz(torch.zeros(10, 1, 28, 28), torch.ones(10, 1, 28, 28), rounds=6) is None
-    assert "answer key (R = real, G = generated): 1:" in capsys.readouterr().out
+    from genimg_edu.quiz import RealOrGenerated, answer_key, real_or_generated_quiz
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    real, fake = torch.zeros(10, 1, 28, 28), torch.ones(10, 1, 28, 28)
+    assert real_or_generated_quiz(real, fake, rounds=6) is None
+    html = [o.data for o in shown if isinstance(o, IPython.display.HTML)]
+    key = answer_key(RealOrGenerated(real, fake, rounds=6))
+    assert html == [f"<details><summary>answer key</summary>{key}</details>"]
+    assert key.startswith("1: ") and key.count("·") == 5
 
 
 def test_quiz_live_buttons_play_a_game(monkeypatch):
