@@ -128,7 +128,8 @@ class JupyterLab:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # the server and the kernels it started
+            # SIGTERM: the server shuts down its kernels (each in a session of its own) before it exits
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
