@@ -9,13 +9,12 @@ The tests skip, saying why, when Playwright or a Chromium is missing — and fai
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from labdriver import CHROMIUM_FLAGS, JupyterLab, Notebook, find_chromium, unavailable
+from labdriver import CHROMIUM_FLAGS, JupyterLab, Notebook, find_chromium, record, unavailable
 from notebook_cells import WIDGET_FUNCTIONS, prepare_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,15 +46,6 @@ def browser():
             unavailable(f"Chromium at {executable} did not start: {str(e).splitlines()[0]}")
         yield b
         b.close()
-
-
-def record(artifacts: Path, **values) -> None:
-    """Merge `values` into artifacts/browser_run.json (what the last run measured)."""
-    path = artifacts / "browser_run.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    for key, value in values.items():
-        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @pytest.fixture(scope="session")

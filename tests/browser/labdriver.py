@@ -1,6 +1,6 @@
 """Drive the course's notebooks in JupyterLab, in a real browser, the way a learner does.
 
-Three parts, each usable alone (which cells to run is `notebook_cells`):
+Three parts, each usable alone (which cells to run: `notebook_cells`; screenshots: `pictures`):
 
 - `find_chromium` / `unavailable`: where the browser is, and how to say that it is not;
 - `JupyterLab`: a server from this environment on 127.0.0.1 with a token, a free port and a
@@ -23,9 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import cv2
 import nbformat
-import numpy as np
 import pytest
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -301,30 +299,10 @@ class Notebook:
         return list(self.console_errors)
 
 
-# --- pictures -------------------------------------------------------------------------------------
-
-def decode_png(data: bytes) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError("not a PNG screenshot")
-    return img  # (H, W, 3) BGR
-
-
-def region(element, within) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of `element` in the coordinates of a screenshot of `within`."""
-    a, b = element.bounding_box(), within.bounding_box()
-    x0, y0 = round(a["x"] - b["x"]), round(a["y"] - b["y"])
-    return x0, y0, x0 + round(a["width"]), y0 + round(a["height"])
-
-
-def changed_fraction(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int] | None = None,
-                     *, tolerance: int = 16) -> float:
-    """Fraction of pixels in `box` (default: all) that differ by more than `tolerance` in some channel."""
-    h, w = min(before.shape[0], after.shape[0]), min(before.shape[1], after.shape[1])
-    x0, y0, x1, y1 = box or (0, 0, w, h)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 <= x0 or y1 <= y0:
-        raise ValueError(f"empty region {box} in screenshots of {before.shape} and {after.shape}")
-    a = before[y0:y1, x0:x1].astype(np.int16)
-    b = after[y0:y1, x0:x1].astype(np.int16)
-    return float((np.abs(a - b).max(axis=2) > tolerance).mean())
+def record(artifacts: Path, **values) -> None:
+    """Merge `values` into artifacts/browser_run.json (what the last run measured)."""
+    path = artifacts / "browser_run.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    for key, value in values.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

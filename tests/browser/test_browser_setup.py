@@ -10,8 +10,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from labdriver import changed_fraction, find_chromium
+from labdriver import find_chromium
 from notebook_cells import needed_cells, prepare_notebook
+from pictures import changed_fraction
 
 HERE = Path(__file__).parent
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labdriver import changed_fraction, decode_png, region
+from labdriver import record
+from pictures import changed_fraction, decode_png, region
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,8 @@ def test_preprocessing_playground_angle_and_flip(notebook_run, artifacts):
 
     old = picture.get_attribute("src")
     press(nb, slider_handle(out, "angle"), "ArrowRight", times=3)  # 30° → 45°, one step of 5° per key
-    nb.wait_picture_change(picture, old)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={"01 playground angle": round(seconds, 2)})
     nb.settle(picture)
     assert "45" in out.locator(".widget-slider").filter(has_text="angle").locator(".widget-readout").inner_text()
     rotated = shot(out, artifacts, "01_playground_after_angle")
@@ -99,7 +101,8 @@ def test_dcgan_interpolation_slider(notebook_run, artifacts):
 
     old = picture.get_attribute("src")
     press(nb, slider_handle(out, "t"), "End")  # t: 0 → 1, from z_a to z_b
-    nb.wait_picture_change(picture, old)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={"03 interpolation t": round(seconds, 2)})
     nb.settle(picture)
     after = shot(out, artifacts, "03_interpolation_after")
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "t = 1 shows G(z_b), not G(z_a)"
@@ -119,7 +122,8 @@ def test_cgan_class_picker(notebook_run, artifacts):
     seven.focus()
     nb.page.keyboard.press("Tab")  # to the next digit, 8
     nb.page.keyboard.press("Space")
-    nb.wait_picture_change(picture, old)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={"03 class picker": round(seconds, 2)})
     nb.settle(picture)
     after = shot(out, artifacts, "03_class_picker_after")
     assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
@@ -136,7 +140,8 @@ def test_vae_latent_explorer(notebook_run, artifacts):
 
     old = picture.get_attribute("src")
     press(nb, slider_handle(out, "z₁"), "Home")  # z₁: 0.5 → −3, the far left of the 2-D map
-    nb.wait_picture_change(picture, old)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={"04 latent z1": round(seconds, 2)})
     nb.settle(picture)
     after = shot(out, artifacts, "04_latent_after")
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "another z decodes to another digit"
@@ -166,7 +171,8 @@ def test_real_or_generated_quiz(notebook_run, artifacts):
 
     old = picture.get_attribute("src")
     press(nb, out.locator("button.widget-button", has_text="Generated"), "Enter")
-    nb.wait_picture_change(picture, old)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={"06 quiz answer": round(seconds, 2)})
     nb.settle(picture)
     after = shot(out, artifacts, "06_quiz_after_answer")
     text = status.inner_text()
