@@ -37,9 +37,9 @@ RECIPES = {
                         train=dict(steps=30000, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4,
                                    betas=(0.5, 0.999), ema_decay=0.999, shift=2), every=5000, seed=0),
     "cgan-mnist": dict(model=dict(z_dim=64, width=64, n_classes=10), disc=dict(width=64, spectral=True, n_classes=10),
-                       train=dict(steps=15000, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4,
+                       train=dict(steps=24000, batch_size=64, loss="hinge", lr_g=2e-4, lr_d=2e-4,
                                   betas=(0.5, 0.999), ema_decay=0.999, shift=2, mode_seeking=1.0),
-                       every=5000, seed=0),
+                       every=4000, seed=0),
     "vae-mnist": dict(model=dict(width=32, z_dim=32, hidden=256),
                       train=dict(steps=12000, batch_size=128, lr=2e-3, shift=1), seed=0),
     "vae2d-mnist": dict(model=dict(hidden=(512, 256), z_dim=2),
@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="train and evaluate, but write nothing")
     parser.add_argument("--evaluate-only", action="store_true",
                         help="re-measure a shipped checkpoint (e.g. after cnn-mnist changed) and update its metrics")
+    parser.add_argument("--note", help="what else ran on the machine meanwhile (recorded with the wall time), "
+                                       "e.g. 'two other jobs running'")
     args = parser.parse_args()
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     for name in RECIPES if args.name == "all" else [args.name]:
@@ -139,8 +141,9 @@ def main() -> None:
             continue
         record = {"command": f"python scripts/pretrain.py {name}" + (f" --steps {args.steps}" if args.steps else ""),
                   "seed": recipe["seed"], "hyperparameters": {k: v for k, v in recipe.items() if k != "seed"},
-                  "wall_seconds": round(seconds), "machine": f"{platform.machine()}, {threads} threads, "
-                  f"torch {torch.__version__}", "date": time.strftime("%Y-%m-%d"), **extra}
+                  "wall_seconds": round(seconds), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                  f"{threads} threads, torch {torch.__version__}" + (f"; {args.note}" if args.note else ""),
+                  "date": time.strftime("%Y-%m-%d"), **extra}
         pretrained.save(name, model, dict(record, metrics={}))
         record["metrics"] = evaluate(name, pretrained.load(name, device="cpu"))
         if name in ("dcgan-mnist", "cgan-mnist"):  # their metrics are measured in cnn-mnist's features

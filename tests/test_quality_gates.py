@@ -87,9 +87,8 @@ def test_pretrained_cgan_inception_score(cgan_report):
     assert cgan_report["is_ratio"] >= 0.95
 
 
-@pytest.mark.xfail(strict=True, reason="open in issue 4: 94.7 % of samples are classified as their label, "
-                                       "just under the 95 % target (strict xfail, so a fix shows)")
 def test_pretrained_cgan_labels(cgan_report):
+    # 95.3 % for this seed; 94.8-96.9 % over five sampling seeds (mean 95.6 %), so the margin is thin
     assert cgan_report["label_accuracy"] >= 0.95
 
 
