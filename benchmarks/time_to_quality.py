@@ -123,9 +123,10 @@ def main() -> None:
     args = parser.parse_args()
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     pretrained.load("cnn-mnist")  # fail early if the metrics classifier is missing
-    result = {"command": "python benchmarks/time_to_quality.py", "budgets": sorted(args.budgets),
+    env = "".join(f"{k}={os.environ[k]} " for k in ("GENIMG_THREADS",) if k in os.environ)
+    result = {"command": f"{env}python benchmarks/time_to_quality.py", "budgets": sorted(args.budgets),
               "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-              f"{threads} threads, torch {torch.__version__}",
+              f"torch threads: {threads}, torch {torch.__version__}", "load_average_before": os.getloadavg()[0],
               "recipes": {k: {r: fn.__doc__.split("\n")[0] for r, fn in v.items()} for k, v in RECIPES.items()}}
     for kind in RECIPES:
         result[kind] = {recipe: run(kind, recipe, sorted(args.budgets)) for recipe in RECIPES[kind]}
