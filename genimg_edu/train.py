@@ -5,6 +5,10 @@ fixed number of ``steps`` (reproducible for a seed) or until ``max_seconds``
 have passed, whichever comes first, and returns a history of its losses. The
 same functions train the live models in the notebooks and the shipped
 checkpoints (`scripts/pretrain.py`), only for longer.
+
+`fit` (from `genimg_edu.fit`, re-exported here) is the general loop: any model
+family through a step object (`genimg_edu.steps`), with time budgets,
+checkpoints that resume exactly, a NaN guard and a live dashboard.
 """
 from __future__ import annotations
 
