@@ -82,7 +82,8 @@ def controls() -> dict:
 
     box = widgets.preprocessing_playground(load_photo("china"), size=160, angle=30.0)  # notebook 01
     picture, angle, size = find(box, W.Image), find(box, W.FloatSlider, "angle (°)"), find(box, W.IntSlider)
-    out["01 preprocessing playground: angle slider"] = (picture, [lambda: setattr(angle, "value", angle.value + 5)])
+    turn = lambda: setattr(angle, "value", (angle.value + 185) % 360 - 180)  # +5°, wrapping at ±180°
+    out["01 preprocessing playground: angle slider"] = (picture, [turn])
     out["01 preprocessing playground: size slider to 512"] = (
         picture, [lambda: setattr(size, "value", 512), lambda: setattr(size, "value", 160)])
 

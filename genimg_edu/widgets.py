@@ -207,8 +207,15 @@ def gan_toy_stepper(make_toy, *, steps_per_click: int = 50):
         picture.value = canvas_png(fig)
 
     def on_step(_=None):
-        state["toy"].step(steps_per_click)
-        redraw()
+        # One thread: these 64-unit layers gain ~10 % from a second one, but on a busy CPU two threads
+        # waiting on each other turned a 160 ms click into seconds (benchmarks/widget_latency.py).
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            state["toy"].step(steps_per_click)
+            redraw()
+        finally:
+            torch.set_num_threads(before)
 
     def on_reset(_):
         play.playing = False
