@@ -1,11 +1,12 @@
 """Build the README's Binder badge, Colab links and install line from the repository's address.
 
-    python scripts/readme_links.py           # rewrite README.md from pyproject.toml
-    python scripts/readme_links.py --check   # exit 1 if README.md is out of date (a test runs this)
+    python scripts/readme_links.py           # rewrite README.md and the notebooks from pyproject.toml
+    python scripts/readme_links.py --check   # exit 1 if either is out of date (a test runs this)
 
 The address is set in one place, ``[project.urls] Homepage`` in pyproject.toml
 (``https://github.com/OWNER/REPO``). This script rewrites every Binder, Colab and
-``git+https://github.com/...`` link of the README to it, and regenerates the table
+``git+https://github.com/...`` link of the README to it (and the install line in each notebook's
+first cell, shown when ``genimg_edu`` cannot be imported), and regenerates the table
 between ``<!-- colab-links -->`` and ``<!-- /colab-links -->``: one Colab link per
 notebook in notebooks/. README.md is written atomically.
 """
@@ -48,13 +49,18 @@ def colab_table(repo: str, notebooks: list[Path]) -> str:
     return "\n".join(["| # | Colab |", "|---|---|", *rows])
 
 
+def install_lines(text: str, repo: str) -> str:
+    """`text` with every ``git+https://github.com/OWNER/REPO`` install address pointing at `repo`."""
+    return re.sub(r"git\+https://github\.com/[\w.-]+/[\w.-]+?(?=[\"'`@\s)]|$)", f"git+https://github.com/{repo}", text)
+
+
 def render(readme: str, repo: str, notebooks: list[Path]) -> str:
     """`readme` with every Binder, Colab and git+https link pointing at `repo`, and the Colab table rebuilt."""
     out = re.sub(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.-]+\?urlpath=lab/tree/([\w./-]+)",
                  lambda m: binder_url(repo, m.group(1)), readme)
     out = re.sub(r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/([\w./-]+)",
                  lambda m: colab_url(repo, m.group(1)), out)
-    out = re.sub(r"git\+https://github\.com/[\w.-]+/[\w.-]+?(?=[\"'`@\s)]|$)", f"git+https://github.com/{repo}", out)
+    out = install_lines(out, repo)
     start, end = "<!-- colab-links -->", "<!-- /colab-links -->"
     if start in out:
         head, rest = out.split(start, 1)
@@ -70,15 +76,18 @@ def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    new = render(text, repository(), notebooks)
+    # the README, and each notebook's first cell (which says how to install the package in Colab)
+    pages = {readme: render(text, repository(), notebooks)}
+    pages.update({nb: install_lines(nb.read_text(encoding="utf-8"), repository()) for nb in notebooks})
+    stale = [path for path, new in pages.items() if new != path.read_text(encoding="utf-8")]
     if args.check:
-        if new != text:
-            sys.exit("README.md links are out of date: run python scripts/readme_links.py")
+        if stale:
+            sys.exit(f"links out of date in {', '.join(p.name for p in stale)}: run python scripts/readme_links.py")
         return
-    if new != text:
-        with atomic_write(readme, "w") as f:
-            f.write(new)
-        print("README.md links rewritten for", repository())
+    for path in stale:
+        with atomic_write(path, "w") as f:
+            f.write(pages[path])
+        print(f"{path.name}: links rewritten for {repository()}")
 
 
 if __name__ == "__main__":

@@ -46,3 +46,18 @@ def test_repository_rejects_an_address_that_is_not_github(tmp_path):
     bad.write_text('[project]\nurls = { Homepage = "https://example.org/course" }\n')
     with pytest.raises(ValueError, match="OWNER/REPO"):
         readme_links.repository(bad)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_notebook_without_the_package_says_exactly_what_to_run(notebook):
+    """The first cell of every notebook, run where genimg_edu is missing (as in a fresh Colab), names the install
+    line for this repository's address — and the address follows pyproject's Homepage like the README's."""
+    import nbformat
+
+    first = next(c for c in nbformat.read(notebook, 4).cells if c.cell_type == "code").source
+    guard = first[:first.index(" from None") + len(" from None")]
+    r = subprocess.run([sys.executable, "-I", "-S", "-c", guard], capture_output=True, text=True)  # no site-packages
+    repo = readme_links.repository()
+    assert r.returncode == 1 and "ModuleNotFoundError: genimg_edu is not installed" in r.stderr
+    assert f"!pip install 'genimg-edu @ git+https://github.com/{repo}'" in r.stderr
+    assert "git+https://github.com/someone-else/fork" in readme_links.install_lines(first, "someone-else/fork")
