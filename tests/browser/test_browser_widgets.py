@@ -93,18 +93,24 @@ def test_gan_toy_stepper_step_and_reset(notebook_run, artifacts):
     assert_no_errors(nb)
 
 
+def key_on_slider(nb, out, picture, artifacts, slider, key, *, shots, timing):
+    """Press `key` on the slider labelled `slider`; return screenshots of `out` before and after the picture
+    changed, recording how long the new picture took to appear."""
+    before = shot(out, artifacts, f"{shots}_before")
+    old = picture.get_attribute("src")
+    press(nb, slider_handle(out, slider), key)
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={timing: round(seconds, 2)})
+    nb.settle(picture)
+    return before, shot(out, artifacts, f"{shots}_after")
+
+
 def test_dcgan_interpolation_slider(notebook_run, artifacts):
     nb = notebook_run("03_gan")
     out = nb.widget(nb.lab.widget_cells["03_gan"][1])
     strip, picture = out.locator("img.widget-image").nth(0), out.locator("img.widget-image").nth(1)
-    before = shot(out, artifacts, "03_interpolation_before")
-
-    old = picture.get_attribute("src")
-    press(nb, slider_handle(out, "t"), "End")  # t: 0 → 1, from z_a to z_b
-    seconds = nb.wait_picture_change(picture, old)
-    record(artifacts, key_to_new_picture_seconds={"03 interpolation t": round(seconds, 2)})
-    nb.settle(picture)
-    after = shot(out, artifacts, "03_interpolation_after")
+    before, after = key_on_slider(nb, out, picture, artifacts, "t", "End",  # t: 0 → 1, from z_a to z_b
+                                  shots="03_interpolation", timing="03 interpolation t")
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "t = 1 shows G(z_b), not G(z_a)"
     assert changed_fraction(before, after, region(strip, out)) == 0, "the strip of the whole path stays as it is"
     assert_no_errors(nb)
@@ -136,14 +142,8 @@ def test_vae_latent_explorer(notebook_run, artifacts):
     out = nb.widget(nb.lab.widget_cells["04_vae"][0])
     picture = out.locator("img.widget-image")
     z2 = out.locator(".widget-slider").nth(1)
-    before = shot(out, artifacts, "04_latent_before")
-
-    old = picture.get_attribute("src")
-    press(nb, slider_handle(out, "z₁"), "Home")  # z₁: 0.5 → −3, the far left of the 2-D map
-    seconds = nb.wait_picture_change(picture, old)
-    record(artifacts, key_to_new_picture_seconds={"04 latent z1": round(seconds, 2)})
-    nb.settle(picture)
-    after = shot(out, artifacts, "04_latent_after")
+    before, after = key_on_slider(nb, out, picture, artifacts, "z₁", "Home",  # z₁: 0.5 → −3, the far left
+                                  shots="04_latent", timing="04 latent z1")
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "another z decodes to another digit"
     assert changed_fraction(before, after, region(z2, out)) == 0, "the other slider does not move"
     assert_no_errors(nb)
