@@ -59,6 +59,15 @@ def inception_score(probs) -> float:
     return float(np.exp((p * (np.log(p) - np.log(p_y))).sum(1).mean()))
 
 
+def _classifier(classifier=None):
+    """The metrics' feature extractor in eval mode: `classifier`, or the pretrained "cnn-mnist" by default."""
+    if classifier is None:
+        from genimg_edu import pretrained
+
+        classifier = pretrained.load("cnn-mnist")
+    return classifier.eval()
+
+
 @torch.no_grad()
 def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int = 500):
     """(features (N, D), probabilities (N, K)) of images (N, 1, 28, 28) in [0, 1] under `classifier`.
@@ -66,11 +75,7 @@ def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int
     `classifier` defaults to the pretrained "cnn-mnist"; any module with
     ``features(x)`` and ``out(features)`` works.
     """
-    if classifier is None:
-        from genimg_edu import pretrained
-
-        classifier = pretrained.load("cnn-mnist")
-    classifier.eval()
+    classifier = _classifier(classifier)
     dev = next(classifier.parameters()).device
     feats, probs = [], []
     for i in range(0, len(images), batch_size):
@@ -92,11 +97,7 @@ def conv_features(images: torch.Tensor, classifier=None, *, batch_size: int = 50
     texture, which is what "does this look like a real digit?" needs — the same
     reason Kynkäänniemi et al. (2019) measure in VGG-16 rather than Inception features.
     """
-    if classifier is None:
-        from genimg_edu import pretrained
-
-        classifier = pretrained.load("cnn-mnist")
-    classifier.eval()
+    classifier = _classifier(classifier)
     dev = next(classifier.parameters()).device
     return torch.cat([classifier.body(b.to(dev)).mean((2, 3)).cpu()  # (B, C, 7, 7) → (B, C)
                       for b in images.split(batch_size)])
@@ -121,10 +122,9 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
     - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
       samples and for held-out test digits — samples much closer than test digits are copies.
     """
-    from genimg_edu import pretrained
     from genimg_edu.data import load_dataset
 
-    classifier = classifier or pretrained.load("cnn-mnist")  # load once for the three feature sets
+    classifier = _classifier(classifier)  # load once for the three feature sets
     n = len(samples)
     x_train, _ = load_dataset("mnist", "train")
     x_test, _ = load_dataset("mnist", "test")
