@@ -225,3 +225,22 @@ def test_dcgan_generator_without_batchnorm():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules())
     assert G.sample(3).shape == (3, 1, 28, 28) and G.config["batchnorm"] is False
     assert "batchnorm" not in DCGANGenerator(width=8).config  # shipped checkpoints' configs are unchanged
+
+
+@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 32, 32)])
+def test_refined_dcgan_adds_one_same_size_convolution_per_inner_resolution(image_shape):
+    from genimg_edu.models import DCGANDiscriminator, DCGANGenerator
+
+    G, D = DCGANGenerator(image_shape=image_shape, width=8, refine=True), DCGANDiscriminator(image_shape=image_shape,
+                                                                                           width=8, refine=True)
+    n_inner = 1 if image_shape[1] == 28 else 2  # 28×28: G at 14×14, D at 7×7; 32×32: G at 8, 16, D at 8, 4
+    same_size = lambda m: [c for c in m.modules() if isinstance(c, torch.nn.Conv2d) and c.stride == (1, 1)]
+    assert len(same_size(G)) == len(same_size(D)) == n_inner
+    assert len(same_size(DCGANGenerator(image_shape=image_shape, width=8))) == 0
+    x = G.sample(5, generator=_gen())
+    assert x.shape == (5, *image_shape) and 0 <= x.min() and x.max() <= 1
+    assert D(x * 2 - 1).shape == (5,)
+    assert G.config["refine"] is True and D.config["refine"] is True
+    assert "refine" not in DCGANGenerator(width=8).config  # configs of checkpoints without it are unchanged
+    rebuilt = DCGANGenerator(**G.config)
+    rebuilt.load_state_dict(G.state_dict())  # the config rebuilds the same layers, as pretrained.load does

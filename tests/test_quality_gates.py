@@ -66,10 +66,6 @@ def cgan_report():
     return mnist_quality(G.sample(1000, labels=labels, generator=torch.Generator().manual_seed(0)), labels=labels)
 
 
-OPEN = ("open in issue 4: the shipped DCGAN's mottled, malformed strokes keep this gate unmet "
-        "(strict xfail, so a fix shows up as a failure to remove this marker)")
-
-
 def test_pretrained_dcgan_inception_score(dcgan_report):
     assert dcgan_report["is_ratio"] >= 0.85
 
@@ -78,7 +74,6 @@ def test_pretrained_dcgan_does_not_copy(dcgan_report):
     assert dcgan_report["nn_samples"] >= dcgan_report["nn_test"], "samples closer to training digits than test digits"
 
 
-@pytest.mark.xfail(strict=True, reason=OPEN)
 def test_pretrained_dcgan_frechet_distance(dcgan_report):
     assert dcgan_report["fd_ratio"] <= 3.0
 

@@ -10,6 +10,12 @@ output, so G works in [−1, 1]; `sample` maps back to [0, 1]. With
 ``n_classes`` both become class-conditional: G concatenates a learned label
 embedding to z (Mirza & Osindero 2014) and D adds a projection term
 ``⟨embed(y), h⟩`` to its score (Miyato & Koyama 2018).
+
+``refine=True`` adds a 3×3, stride-1 convolution after each of G's upsamplings
+but the last, and after each of D's downsamplings but the first — the two are
+mirror images. Each upsampling layer alone has to turn blobs into strokes in one
+step; the extra layer gives it a second, which is what lifts the unconditional
+"dcgan-mnist" from malformed to clean digits (see scripts/pretrain.py).
 """
 from __future__ import annotations
 
@@ -69,10 +75,11 @@ class DCGANGenerator(nn.Module):
     """z (B, z_dim) [+ labels (B,)] → images (B, C, H, W) in [−1, 1]; `sample` gives [0, 1]."""
 
     def __init__(self, *, image_shape=(1, 28, 28), z_dim: int = 64, width: int = 64, n_classes: int | None = None,
-                 embed_dim: int = 32, batchnorm: bool = True):
+                 embed_dim: int = 32, batchnorm: bool = True, refine: bool = False):
         super().__init__()
         self.config = dict(image_shape=tuple(image_shape), z_dim=z_dim, width=width, n_classes=n_classes,
-                           embed_dim=embed_dim, **({} if batchnorm else {"batchnorm": False}))
+                           embed_dim=embed_dim, **({} if batchnorm else {"batchnorm": False}),
+                           **({"refine": True} if refine else {}))
         norm = nn.BatchNorm2d if batchnorm else (lambda c: nn.Identity())  # off: for the stability lab
         self.image_shape, self.z_dim, self.n_classes = tuple(image_shape), z_dim, n_classes
         s, n_up = _sizes(image_shape)
@@ -83,6 +90,8 @@ class DCGANGenerator(nn.Module):
                   norm(chans[0]), nn.ReLU(True)]  # (B, chans[0], s, s)
         for a, b in zip(chans, chans[1:]):
             layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=not batchnorm), norm(b), nn.ReLU(True)]  # size ×2
+            if refine:
+                layers += [nn.Conv2d(b, b, 3, 1, 1, bias=not batchnorm), norm(b), nn.ReLU(True)]  # same size
         layers += [nn.ConvTranspose2d(chans[-1], image_shape[0], 4, 2, 1), nn.Tanh()]  # (B, C, H, W)
         self.net = nn.Sequential(*layers)
 
@@ -113,15 +122,18 @@ class DCGANDiscriminator(nn.Module):
     """Images (B, C, H, W) in [−1, 1] [+ labels] → logits (B,). Spectral norm on every layer by default."""
 
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, n_classes: int | None = None,
-                 spectral: bool = True):
+                 spectral: bool = True, refine: bool = False):
         super().__init__()
-        self.config = dict(image_shape=tuple(image_shape), width=width, n_classes=n_classes, spectral=spectral)
+        self.config = dict(image_shape=tuple(image_shape), width=width, n_classes=n_classes, spectral=spectral,
+                           **({"refine": True} if refine else {}))
         s, n_down = _sizes(image_shape)
         sn = spectral_norm if spectral else (lambda m: m)
         layers, c_prev = [], image_shape[0]
         for i in range(n_down):
             c = width * 2**i
             layers += [sn(nn.Conv2d(c_prev, c, 4, 2, 1)), nn.LeakyReLU(0.2, True)]  # size ÷2
+            if refine and i > 0:
+                layers += [sn(nn.Conv2d(c, c, 3, 1, 1)), nn.LeakyReLU(0.2, True)]  # same size
             c_prev = c
         self.body = nn.Sequential(*layers, nn.Flatten())  # (B, c·s·s)
         self.score = sn(nn.Linear(c_prev * s * s, 1))
