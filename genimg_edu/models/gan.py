@@ -11,11 +11,12 @@ output, so G works in [−1, 1]; `sample` maps back to [0, 1]. With
 embedding to z (Mirza & Osindero 2014) and D adds a projection term
 ``⟨embed(y), h⟩`` to its score (Miyato & Koyama 2018).
 
-``refine=True`` adds a 3×3, stride-1 convolution after each of G's upsamplings
-but the last, and after each of D's downsamplings but the first — the two are
-mirror images. Each upsampling layer alone has to turn blobs into strokes in one
-step; the extra layer gives it a second, which is what lifts the unconditional
-"dcgan-mnist" from malformed to clean digits (see scripts/pretrain.py).
+``refine=True`` adds a 3×3, stride-1 convolution (same size) after each of G's
+upsamplings but the last — for 28×28, a second layer at 14×14 that shapes the
+sketch before the final upsampling draws strokes — and after each of D's
+downsamplings but the first — for 28×28, one more layer at 7×7 before the score.
+It is what lifted the unconditional "dcgan-mnist" from malformed to clean digits
+(see scripts/pretrain.py and the README's notes on the recipe).
 """
 from __future__ import annotations
 
