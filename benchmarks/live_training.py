@@ -24,7 +24,11 @@ from genimg_edu import seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MNISTClassifier  # noqa: E402
-from genimg_edu.train import ToyGAN, train_classifier, train_gan, train_vae  # noqa: E402
+from genimg_edu.data.toy import ring_centres, ring_of_gaussians  # noqa: E402
+from genimg_edu.metrics import mode_coverage  # noqa: E402
+from genimg_edu.fit import fit  # noqa: E402
+from genimg_edu.steps import ClassifierStep, GANStep, VAEStep  # noqa: E402
+from genimg_edu.widgets import toy_gan, train_toy  # noqa: E402
 
 
 def timed(fn):
@@ -40,24 +44,28 @@ def main() -> None:
 
     seed_everything(0)
     cnn = MNISTClassifier(width=32)
-    seconds, _ = timed(lambda: train_classifier(cnn, x, y, steps=400, batch_size=64, lr=2e-3, shift=1))
+    step = ClassifierStep(cnn, lr=2e-3, shift=1, decay_steps=400, warmup=40)  # as notebook 02
+    seconds, _ = timed(lambda: fit(step, (x, y), max_steps=400, batch_size=64, log_every=0))
     accuracy = float((cnn.eval().predict_proba(xt).argmax(1) == yt).float().mean())
     results["02 CNN, 400 steps"] = {"seconds": seconds, "test_accuracy": round(accuracy, 4)}
 
     seed_everything(0)
-    toy = ToyGAN(seed=0)
-    seconds, _ = timed(lambda: toy.step(1000))
-    results["03 toy GAN, 1,000 steps"] = {"seconds": seconds, "modes_covered": toy.coverage()[0]}
+    toy, ring = toy_gan(seed=0), ring_of_gaussians(10_000, std=0.1, generator=torch.Generator().manual_seed(0))
+    seconds, _ = timed(lambda: train_toy(toy, ring, 1000))
+    modes, _ = mode_coverage(toy.G.sample(2000, generator=torch.Generator().manual_seed(1)), ring_centres(), std=0.1)
+    results["03 toy GAN, 1,000 steps"] = {"seconds": seconds, "modes_covered": modes}
 
     seed_everything(0)
     G, D = DCGANGenerator(width=32), DCGANDiscriminator(width=32)
-    seconds, _ = timed(lambda: train_gan(G, D, x, steps=250, batch_size=64, loss="hinge", ema_decay=0.99))
+    gan = GANStep(G, D, loss="non-saturating", lr_g=2e-3, lr_d=2e-3)  # as notebook 03's live run
+    seconds, _ = timed(lambda: fit(gan, (x,), max_steps=250, batch_size=64, log_every=0))
     results["03 DCGAN, 250 steps"] = {"seconds": seconds}
 
     seed_everything(0)
     vae = ConvVAE(width=32, z_dim=32, hidden=256)
     vae.init_output_bias(x.mean(0))
-    seconds, _ = timed(lambda: train_vae(vae, x, steps=1200, batch_size=128, lr=2e-3, shift=1))
+    seconds, _ = timed(lambda: fit(VAEStep(vae, lr=2e-3, shift=1), (x,), max_steps=1200, batch_size=128,
+                                   log_every=0))
     nelbo = float(-vae.eval().elbo(xt, samples=10, generator=torch.Generator().manual_seed(0)).mean())
     results["04 ConvVAE, 1,200 steps"] = {"seconds": seconds, "test_neg_elbo_nats": round(nelbo, 1)}
 

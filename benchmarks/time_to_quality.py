@@ -7,7 +7,7 @@ The course's recipe and a plain textbook baseline are measured side by side in
 one run, for a GAN and for a VAE. Training runs through `fit` in segments
 (resuming exactly from a checkpoint), so evaluation time is not counted as
 training time. GANs: classifier Inception Score and Fréchet distance ratios of
-1,000 samples (`metrics.mnist_quality`); VAEs: test −ELBO in nats per image.
+1,000 samples (`evaluation.mnist_quality`); VAEs: test −ELBO in nats per image.
 Results go to `benchmarks/time_to_quality.json` (written atomically) and the
 README's table. Run it on an otherwise idle machine: the budgets are wall-clock seconds.
 """
@@ -31,7 +31,7 @@ from genimg_edu import pretrained, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
-from genimg_edu.metrics import mnist_quality  # noqa: E402
+from genimg_edu.evaluation import mnist_quality  # noqa: E402
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPVAE  # noqa: E402
 from genimg_edu.steps import GANStep, VAEStep  # noqa: E402
 
@@ -87,7 +87,7 @@ def run(kind: str, recipe: str, budgets: list[float], seed: int = 0) -> list[dic
     with tempfile.TemporaryDirectory() as tmp:
         for budget in budgets:
             history = fit(step, (x,), max_seconds=budget - done, batch_size=batch_size, seed=seed,
-                          checkpoint=Path(tmp) / "run.pt", progress=False, dashboard=False, log_every=10**9)
+                          checkpoint=Path(tmp) / "run.pt", reporter=None, log_every=0)
             done = history["seconds"]
             rows.append({"seconds": budget, "steps": history["steps"], **measure(kind, step)})
             step.train()

@@ -77,3 +77,35 @@ class Dashboard:
         self.fig.savefig(buf, format="png")
         self.image.value = buf.getvalue()
         self.last = time.perf_counter()
+
+
+class LiveReporter:
+    """What `fit` shows in a live notebook: a tqdm progress bar with the latest losses, and the `Dashboard`.
+
+    `runtime.default_reporter` picks it when a browser can show widgets; pass
+    ``reporter=LiveReporter(dashboard=False)`` for the bar alone.
+    """
+
+    def __init__(self, *, dashboard: bool = True, min_interval: float = 1.0):
+        self.show_board, self.min_interval = dashboard, min_interval
+        self.bar = self.board = None
+
+    def start(self, history: dict, max_steps: int | None, step) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=max_steps, initial=history["steps"], unit="step")
+        self.board = Dashboard(min_interval=self.min_interval) if self.show_board else None
+
+    def update(self, history: dict, step, losses: dict[str, float]) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix({name: f"{v:.3f}" for name, v in losses.items()}, refresh=False)
+        if self.board is not None:
+            self.board.update(history, step.preview)
+
+    def line(self, text: str) -> None:
+        self.bar.write(text)
+
+    def close(self, history: dict, step) -> None:
+        self.bar.close()
+        if self.board is not None:
+            self.board.update(history, step.preview, force=True)

@@ -6,8 +6,10 @@
 What it adds to a plain ``for`` loop, each because learners lose work without it:
 
 - **budgets**: ``max_steps`` and/or ``max_seconds``, whichever ends first;
-- **progress**: a tqdm bar and a live dashboard (loss curves, samples) in
-  JupyterLab; plain log lines elsewhere (scripts, nbval);
+- **progress**: through a *reporter* the caller chooses — by default
+  (`runtime.default_reporter`) a progress bar and a live dashboard (loss curves,
+  samples) in JupyterLab, plain log lines elsewhere (scripts, nbval, tests); the
+  loop itself never imports the user interface;
 - **checkpoints** written atomically every ``checkpoint_every`` steps and at the
   end; calling `fit` again with the same path *resumes exactly* — models,
   optimisers, RNG states, step count and history — so an interrupted run ends
@@ -29,6 +31,7 @@ from pathlib import Path
 import torch
 
 from genimg_edu.io import atomic_write
+from genimg_edu.runtime import default_reporter
 
 CHECKPOINT_FORMAT = 1
 
@@ -53,8 +56,7 @@ def batch_indices(n: int, batch_size: int, *, seed: int, step: int) -> torch.Ten
 
 def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None = None, batch_size: int = 64,
         seed: int = 0, checkpoint: str | Path | None = None, checkpoint_every: int = 500, guard_every: int = 50,
-        callbacks=(), eval_every: int = 500, log_every: int = 100, progress: str | bool = "auto",
-        dashboard: str | bool = "auto") -> dict:
+        callbacks=(), eval_every: int = 500, log_every: int = 100, reporter="auto") -> dict:
     """Train `step` (a `genimg_edu.steps.Step`) on `data`, a tuple of tensors (x,) or (x, y) of equal length.
 
     Returns the history: one list per loss (entry i is step i + 1), ``"eval"``
@@ -62,7 +64,10 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
     ``"seconds"`` (total, over resumes) and ``"status"``: "finished" (max_steps
     reached), "time budget", "interrupted" or "diverged".
     `callbacks` are called as ``fn(step, steps_done)`` every `eval_every` steps and may return a
-    dict of metrics. ``progress`` / ``dashboard``: True, False or "auto" (on when a browser can show them).
+    dict of metrics. `reporter` shows progress: an object with ``start(history, max_steps, step)``,
+    ``update(history, step, losses)``, ``line(text)`` and ``close(history, step)`` (`LogReporter`,
+    `dashboard.LiveReporter`), "auto" for `runtime.default_reporter`'s choice, or None for log
+    lines every `log_every` steps (``log_every=0``: silent).
     """
     if max_steps is None and max_seconds is None:
         raise ValueError("give a budget: max_steps=… and/or max_seconds=…")
@@ -77,7 +82,9 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
         torch.manual_seed(seed)
         if checkpoint and Path(checkpoint).exists():
             history = _restore(step, g, load_checkpoint(checkpoint), run, checkpoint)
-        report = _Reporter(history, max_steps, progress, dashboard, log_every, step)
+        report = default_reporter(log_every=log_every) if reporter == "auto" else reporter
+        report = report if report is not None else LogReporter(every=log_every)
+        report.start(history, max_steps, step)
         good, start, seconds0 = _snapshot(step, g, history), time.perf_counter(), history["seconds"]
         save = (lambda: save_checkpoint(checkpoint, step, g, history, run)) if checkpoint else (lambda: None)
         step.train()
@@ -118,10 +125,10 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
                     good = _snapshot(step, g, history)
                 if k % checkpoint_every == 0:
                     save()
-                report.update(k)
+                report.update(history, step, out)
         history["seconds"] = seconds0 + time.perf_counter() - start
         save()
-        report.close()
+        report.close(history, step)
     if history["status"] == "interrupted":
         print(f"interrupted at step {history['steps']}; the state is kept"
               + (f" in {checkpoint} — call fit again to resume" if checkpoint else ""))
@@ -201,50 +208,27 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
-class _Reporter:
-    """Progress: a tqdm bar and the dashboard in a live notebook; log lines every `log_every` steps elsewhere."""
+class LogReporter:
+    """A log line every `every` steps (``every=0``: none) — for terminals, scripts, nbval and tests."""
 
-    def __init__(self, history, max_steps, progress, dashboard, log_every, step):
-        from genimg_edu.widgets import is_live
+    def __init__(self, *, every: int = 100):
+        if not isinstance(every, int) or every < 0:
+            raise ValueError(f"log_every must be a non-negative number of steps, got {every!r}")
+        self.every, self.total = every, None
 
-        live = is_live() and _in_notebook()
-        self.history, self.total, self.log_every, self.step = history, max_steps, log_every, step
-        self.bar, self.board = None, None
-        if progress is True or (progress == "auto" and live):
-            from tqdm.auto import tqdm
+    def start(self, history: dict, max_steps: int | None, step) -> None:
+        self.total = max_steps
 
-            self.bar = tqdm(total=max_steps, initial=history["steps"], unit="step")
-        if dashboard is True or (dashboard == "auto" and live):
-            from genimg_edu.dashboard import Dashboard
-
-            self.board = Dashboard()
-
-    def update(self, k: int) -> None:
-        losses = {name: v[-1] for name, v in self.history.items() if isinstance(v, list) and v and name != "eval"}
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix({name: f"{v:.3f}" for name, v in losses.items()}, refresh=False)
-        elif k % self.log_every == 0:
+    def update(self, history: dict, step, losses: dict[str, float]) -> None:
+        k = history["steps"]
+        if self.every and k % self.every == 0:
             total = f"/{self.total}" if self.total else ""
             self.line(f"step {k}{total} · " + " · ".join(f"{a} ~{v:.3f}" for a, v in losses.items())
-                      + f" · {self.history['seconds']:.1f} s")
-        if self.board is not None:
-            self.board.update(self.history, self.step.preview)
+                      + f" · {history['seconds']:.1f} s")
 
     def line(self, text: str) -> None:
-        (self.bar.write if self.bar is not None else print)(text)
+        print(text, flush=True)
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.board is not None:
-            self.board.update(self.history, self.step.preview, force=True)
+    def close(self, history: dict, step) -> None:
+        pass
 
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"

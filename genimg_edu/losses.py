@@ -25,9 +25,12 @@ def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *, kind: str = "non-satur
     """Discriminator loss (to minimise), mean over the batch.
 
     minimax / non-saturating (Goodfellow et al. 2014, eq. 1): the discriminator
-    maximises ``E[log σ(d_real)] + E[log(1 − σ(d_fake))]``, i.e. minimises the
-    binary cross-entropy with labels 1 for real and 0 for fake. One-sided label
-    smoothing (Salimans et al. 2016, §3.4) uses the target ``1 − smoothing`` for real images.
+    maximises ``E[log σ(d_real)] + E[log(1 − σ(d_fake))]``, i.e. minimises
+    ``E[softplus(−d_real)] + E[softplus(d_fake)]`` (as ``−log σ(t) = softplus(−t)`` and
+    ``−log(1 − σ(t)) = softplus(t)``): the binary cross-entropy with labels 1 for real
+    and 0 for fake. One-sided label smoothing (Salimans et al. 2016, §3.4) uses the
+    target ``1 − s`` for real images, which adds ``s · E[d_real]`` (the cross-entropy
+    with target t is ``softplus(−d) + (1 − t)·d``).
 
     hinge (Lim & Ye 2017; Miyato et al. 2018): ``E[max(0, 1 − d_real)] + E[max(0, 1 + d_fake)]``.
 
@@ -43,8 +46,8 @@ def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor, *, kind: str = "non-satur
         return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
     if kind == "wasserstein":
         return d_fake.mean() - d_real.mean()
-    return (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, 1 - smoothing))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    return loss + smoothing * d_real.mean() if smoothing else loss
 
 
 def g_loss(d_fake: torch.Tensor, *, kind: str = "non-saturating") -> torch.Tensor:
@@ -76,9 +79,31 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, *, labels=None, 
     """
     eps = torch.rand(len(real), *[1] * (real.dim() - 1), generator=generator, dtype=real.dtype).to(real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-    out = D(x_hat, labels) if labels is not None else D(x_hat)
-    grad, = torch.autograd.grad(out.sum(), x_hat, create_graph=True)  # (B, C, H, W): each image's own gradient
+    grad, = torch.autograd.grad(D(x_hat, labels).sum(), x_hat, create_graph=True)  # (B, ...): each input's gradient
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(D, real: torch.Tensor, *, labels=None) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018, eq. 9): ``½ E_data[‖∇_x D(x)‖²]``, mean over the batch.
+
+    It pushes D's gradient to zero *on the data*, so D cannot grow a steep cliff
+    there and the game settles instead of circling. Weight it by γ in D's loss.
+    """
+    x = real.detach().requires_grad_(True)
+    grad, = torch.autograd.grad(D(x, labels).sum(), x, create_graph=True)  # (B, ...)
+    return 0.5 * grad.pow(2).flatten(1).sum(1).mean()
+
+
+def mode_seeking(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mode-seeking term (Mao et al. 2019, eq. 3) for G to minimise: ``1 / (mean|G(z₁) − G(z₂)| / mean|z₁ − z₂|)``.
+
+    The batch's first and second halves are pairs (z₁, z₂) with the same labels; a
+    generator that maps different z to the same image pays a large ratio — the cure
+    for a conditional generator that ignores its noise.
+    """
+    half = len(z) // 2
+    ratio = (fake[:half] - fake[half:2 * half]).abs().mean() / (z[:half] - z[half:2 * half]).abs().mean()
+    return 1 / (ratio + 1e-5)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -100,12 +125,13 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
 
 
-def vae_loss(logits, x, mu, logvar, *, beta: float = 1.0) -> torch.Tensor:
+def vae_loss(rec: torch.Tensor, kl: torch.Tensor, *, beta: float = 1.0) -> torch.Tensor:
     """Negative ELBO (β = 1) or the β-VAE objective, **mean over the batch** of per-image sums (nats/image).
 
-    ``L = E_q[−log p(x|z)] + β · KL(q(z|x) ‖ p(z))``.
+    ``L = E_q[−log p(x|z)] + β · KL(q(z|x) ‖ p(z))`` from the per-image terms
+    `rec` = `bernoulli_nll` (B,) and `kl` = `gaussian_kl` (B,) — what `VAE.terms` returns.
     """
-    return (bernoulli_nll(logits, x) + beta * gaussian_kl(mu, logvar)).mean()
+    return (rec + beta * kl).mean()
 
 
 def bits_per_dim(nats_per_image: float, dims: int) -> float:

@@ -2,7 +2,9 @@
 
 Features come from a *domain classifier* — by default the course's pretrained
 MNIST CNN (`pretrained.load("cnn-mnist")`) — so "Fréchet distance" here is the
-MNIST analogue of FID (which uses ImageNet Inception features).
+MNIST analogue of FID (which uses ImageNet Inception features). The course's
+protocol — which classifier, which split, which reference — lives apart, in
+`genimg_edu.evaluation`; this module holds the metrics only.
 """
 from __future__ import annotations
 
@@ -108,40 +110,6 @@ def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_s
     ref = reference.flatten(1).float()
     return torch.cat([torch.cdist(q.flatten(1).float(), ref).min(1).values
                       for q in queries.split(batch_size)])
-
-
-@torch.no_grad()
-def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, classifier=None) -> dict:
-    """The course's quality gates for generated digits (N, 1, 28, 28) in [0, 1], N ≈ 1,000.
-
-    Measured against the bundled *test* split, with references at the same sample size:
-
-    - ``is_ratio``: classifier Inception Score of the samples ÷ that of the real test images;
-    - ``fd_ratio``: Fréchet distance (samples, test) ÷ Fréchet distance (real train, test);
-    - ``label_accuracy``: share of samples classified as the requested `labels` (conditional models);
-    - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
-      samples and for held-out test digits — samples much closer than test digits are copies.
-    """
-    from genimg_edu.data import load_dataset
-
-    classifier = _classifier(classifier)  # load once for the three feature sets
-    n = len(samples)
-    x_train, _ = load_dataset("mnist", "train")
-    x_test, _ = load_dataset("mnist", "test")
-    f_test, p_test = classifier_outputs(x_test[:n], classifier)
-    f_train, _ = classifier_outputs(x_train[:n], classifier)
-    f_gen, p_gen = classifier_outputs(samples, classifier)
-    report = {
-        "inception_score": inception_score(p_gen),
-        "is_ratio": inception_score(p_gen) / inception_score(p_test),
-        "frechet_distance": frechet_distance(f_gen, f_test),
-        "fd_ratio": frechet_distance(f_gen, f_test) / frechet_distance(f_train, f_test),
-        "nn_samples": float(nearest_distances(samples.cpu(), x_train).mean()),
-        "nn_test": float(nearest_distances(x_test[:n], x_train).mean()),
-    }
-    if labels is not None:
-        report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).float().mean())
-    return report
 
 
 def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, min_share: float = 0.01):

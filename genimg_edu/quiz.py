@@ -63,7 +63,8 @@ def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: in
     Without a browser (nbval) it shows all rounds as one grid, numbered from the left, with the answer
     key folded away (click "answer key" to see it).
     """
-    from genimg_edu.widgets import _grid_png, _show_static_png, is_live
+    from genimg_edu.runtime import is_live
+    from genimg_edu.widgets import _grid_png, _show_static_png
 
     quiz = RealOrGenerated(real, fake, rounds=rounds, seed=seed)
     if not is_live():

@@ -1,8 +1,13 @@
-"""Where the course runs: device choice, seeding and CPU threads.
+"""Where the course runs: device choice, seeding, noise, CPU threads, and how training reports progress.
 
 The same notebook runs unchanged on a laptop CPU and on a CUDA GPU: every
-notebook asks `device()` instead of writing ``"cuda"``, and seeds with
-`seed_everything(seed)`.
+notebook asks `device()` instead of writing ``"cuda"``, seeds with
+`seed_everything(seed)` and draws noise with `noise(...)`, which gives the same
+numbers on either device for a seeded generator.
+
+This is the bottom layer of the package: it imports nothing of the course's
+own at module level. `default_reporter` is where the choice between the live
+dashboard and plain log lines is made, so that `fit` never imports the user interface.
 """
 from __future__ import annotations
 
@@ -48,6 +53,46 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
     return torch.Generator().manual_seed(int(seed))
+
+
+def noise(*shape: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+    """Standard normal noise of `shape`, drawn on the CPU and moved to `device`.
+
+    A seeded CPU generator then gives the same numbers whatever the device, so a
+    notebook's samples on a GPU are those of the CPU (up to the network's float error).
+    """
+    return torch.randn(shape, generator=generator).to(device)
+
+
+def is_live() -> bool:
+    """True when controls can be used, i.e. not under nbval or ``GENIMG_WIDGETS=static``."""
+    mode = os.environ.get("GENIMG_WIDGETS", "auto").strip().lower()
+    if mode not in ("auto", "live", "static"):
+        raise ValueError(f"GENIMG_WIDGETS={mode!r} is not understood; expected live, static or auto")
+    if mode == "auto":
+        return "PYTEST_CURRENT_TEST" not in os.environ
+    return mode == "live"
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where a browser may show widgets), False in a terminal or a script."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def default_reporter(*, log_every: int = 100):
+    """How `fit` shows progress when the caller does not say: the live dashboard (loss curves, samples,
+    a progress bar) in a notebook a browser shows; otherwise None, which `fit` turns into a log line
+    every `log_every` steps — the same in a terminal, under nbval and in tests."""
+    if is_live() and in_notebook():
+        from genimg_edu.dashboard import LiveReporter
+
+        return LiveReporter()
+    return None
 
 
 def set_threads(n: int | None = None) -> int:

@@ -20,18 +20,9 @@ import numpy as np
 import torch
 
 from genimg_edu import preprocess as pp
+from genimg_edu.runtime import is_live
 
 INTERPOLATIONS = ("auto", *pp.INTERPOLATIONS)  # the dropdown offers what resize accepts
-
-
-def is_live() -> bool:
-    """True when controls can be used, i.e. not under nbval or ``GENIMG_WIDGETS=static``."""
-    mode = os.environ.get("GENIMG_WIDGETS", "auto").strip().lower()
-    if mode not in ("auto", "live", "static"):
-        raise ValueError(f"GENIMG_WIDGETS={mode!r} is not understood; expected live, static or auto")
-    if mode == "auto":
-        return "PYTEST_CURRENT_TEST" not in os.environ
-    return mode == "live"
 
 
 def png_bytes(img: np.ndarray) -> bytes:
@@ -145,41 +136,68 @@ def _show_static_png(png: bytes, caption: str):
     display(Markdown(f"*Static preview — {caption}. Run this notebook in JupyterLab to use the controls.*"))
 
 
-def toy_gan_figure(toy, *, title: str | None = None, ax=None):
-    """Real points, generated points and D's belief σ(D(x)) as a heat map — one picture of the game.
+def toy_gan_figure(step, *, std: float = 0.1, title: str | None = None, ax=None):
+    """Real points, generated points and D's belief σ(D(x)) as a heat map — one picture of a toy GAN's game.
 
+    `step` is a `GANStep` on the 2-D ring (`data.toy`) whose Gaussians have standard deviation `std`.
     Draws into `ax` when given (no colour bar), else into a new figure; returns the figure.
     """
     import matplotlib.pyplot as plt
 
-    from genimg_edu.data.toy import ring_of_gaussians
+    from genimg_edu.data.toy import ring_centres, ring_of_gaussians
+    from genimg_edu.metrics import mode_coverage
 
     fig = ax.figure if ax is not None else plt.subplots(figsize=(4.2, 4.2))[0]
     new_figure = ax is None
     ax = ax if ax is not None else fig.axes[0]
-    im = ax.imshow(toy.d_map().numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="RdBu", vmin=0, vmax=1)
-    real = ring_of_gaussians(500, std=toy.std, generator=torch.Generator().manual_seed(0))
-    fake = toy.samples(500)
+    axis = torch.linspace(-3, 3, 100)
+    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)  # (100², 2)
+    with torch.no_grad():
+        belief = torch.sigmoid(step.D(grid.to(step.device))).reshape(100, 100).cpu()
+    im = ax.imshow(belief.numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="RdBu", vmin=0, vmax=1)
+    real = ring_of_gaussians(500, std=std, generator=torch.Generator().manual_seed(0))
+    fake = step.G.sample(2000, generator=torch.Generator().manual_seed(1)).cpu()
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="data")
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="G(z)")
-    modes, quality = toy.coverage()
+    ax.scatter(fake[:500, 0], fake[:500, 1], s=3, c="orange", label="G(z)")
+    modes, quality = mode_coverage(fake, ring_centres(), std=std)
     ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="$x_1$", ylabel="$x_2$",
-           title=f"{title + chr(10) if title else ''}step {toy.steps}: {modes}/8 modes, {quality:.0%} good")
+           title=f"{title + chr(10) if title else ''}step {step.steps}: {modes}/8 modes, {quality:.0%} good")
     ax.legend(loc="upper right", fontsize=7)
     if new_figure:
         fig.colorbar(im, ax=ax, fraction=0.046, label="D(x) = P(real)")
     return fig
 
 
-def gan_toy_stepper(make_toy, *, steps_per_click: int = 50):
-    """GAN Lab in Jupyter: Step / Play / Reset buttons over a `ToyGAN` made by ``make_toy()``.
+def toy_gan(*, seed: int = 0, hidden: int = 64, lr_g: float = 1e-3, lr_d: float = 1e-3, r1: float = 0.1):
+    """The toy GAN of notebook 03: a `GANStep` with MLP players on the 2-D ring (points are the data, so
+    ``rescale=False``), the non-saturating loss, Adam with β = (0, 0.9), and the R1 penalty
+    ``(γ/2) E_data ‖∇_x D(x)‖²`` (Mescheder et al. 2018), which keeps this small game from circling."""
+    from genimg_edu.models import MLPDiscriminator, MLPGenerator
+    from genimg_edu.steps import GANStep
+
+    torch.manual_seed(seed)
+    return GANStep(MLPGenerator(hidden=hidden), MLPDiscriminator(hidden=hidden), loss="non-saturating",
+                   lr_g=lr_g, lr_d=lr_d, betas=(0.0, 0.9), r1=r1, rescale=False)
+
+
+def train_toy(step, data: torch.Tensor, steps: int, *, batch_size: int = 256) -> dict:
+    """`steps` more updates of a toy `GANStep` by `fit`, silently; each call draws its own batches and noise
+    (seeded by the steps done so far), so a stepped game repeats exactly from a Reset."""
+    from genimg_edu.fit import fit
+
+    return fit(step, (data,), max_steps=steps, batch_size=batch_size, seed=step.steps, reporter=None, log_every=0)
+
+
+def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50):
+    """GAN Lab in Jupyter: Step / Play / Reset buttons over a toy `GANStep` made by ``make_step()``,
+    trained by `fit` on `data` (points (N, 2) of the ring).
 
     Each step trains D once and G once; the picture shows the data (black),
     the generator's samples (orange) and the discriminator's heat map.
     """
-    toy = make_toy()
+    toy = make_step()
     if not is_live():
-        toy.step(steps_per_click)
+        train_toy(toy, data, steps_per_click)
         _show_static_png(figure_png(toy_gan_figure(toy)), f"after {toy.steps} steps")
         return None
 
@@ -212,14 +230,14 @@ def gan_toy_stepper(make_toy, *, steps_per_click: int = 50):
         before = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            state["toy"].step(steps_per_click)
+            train_toy(state["toy"], data, steps_per_click)
             redraw()
         finally:
             torch.set_num_threads(before)
 
     def on_reset(_):
         play.playing = False
-        state["toy"] = make_toy()
+        state["toy"] = make_step()
         redraw()
 
     step_button.on_click(on_step)
@@ -290,7 +308,3 @@ def interpolation_slider(decode, z_a, z_b, *, steps: int = 9, scale: int = 6):
     slider.observe(lambda change: setattr(picture, "value", render(change["new"])), names="value")
     return W.VBox([W.Image(value=strip, format="png"), W.HBox([slider, picture])])
 
-
-# Controls that live in their own modules, collected here so every control of the course has one address.
-from genimg_edu.dashboard import Dashboard as TrainingDashboard  # noqa: E402  (fit shows it while training)
-from genimg_edu.quiz import real_or_generated_quiz  # noqa: E402

@@ -1,11 +1,11 @@
 """Precompute notebook 05's stability lab: GAN and VAE settings compared on MNIST, too slow to run live.
 
-    python scripts/stability_sweep.py                 # ~25 min on 1 thread → notebooks/results/stability.json
+    python scripts/stability_sweep.py                 # ~25 min on 1 thread → genimg_edu/results/stability.json
     python scripts/stability_sweep.py --steps 20 --out /tmp/s.json   # a quick check that it runs
 
 GANs: a small DCGAN (width 32) trained with `fit` + `GANStep` under each
 setting, its quality (classifier Inception Score and Fréchet distance ratios,
-`metrics.mnist_quality` on 500 samples) measured along the way. VAEs: an MLP
+`evaluation.mnist_quality` on 500 samples) measured along the way. VAEs: an MLP
 VAE per KL weight β, with and without KL warm-up, measured by its test ELBO
 and its number of active latent units (`metrics.active_units`). Every run is
 seeded; the JSON records the command, settings and machine, and is written atomically.
@@ -28,7 +28,8 @@ from genimg_edu import pretrained, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
-from genimg_edu.metrics import active_units, mnist_quality  # noqa: E402
+from genimg_edu.evaluation import mnist_quality  # noqa: E402
+from genimg_edu.metrics import active_units  # noqa: E402
 from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, MLPVAE  # noqa: E402
 from genimg_edu.steps import GANStep, VAEStep  # noqa: E402
 
@@ -64,7 +65,7 @@ def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
                 if k in ("is_ratio", "fd_ratio")}
 
     history = fit(step, (x,), max_steps=steps, batch_size=64, seed=seed, callbacks=[measure], eval_every=every,
-                  progress=False, dashboard=False, log_every=10**9)
+                  reporter=None, log_every=0)
     return history["eval"] + [{"status": history["status"], "seconds": round(history["seconds"], 1)}]
 
 
@@ -75,7 +76,7 @@ def vae_run(options, steps: int, seed: int) -> dict:
     model = MLPVAE(hidden=(256,), z_dim=16)
     model.init_output_bias(x.mean(0))
     history = fit(VAEStep(model, **options), (x,), max_steps=steps, batch_size=128, seed=seed,
-                  progress=False, dashboard=False, log_every=10**9)
+                  reporter=None, log_every=0)
     active, variances = active_units(model, x_test)
     neg_elbo = float(-model.elbo(x_test, generator=torch.Generator().manual_seed(0)).mean())
     return {"active_units": active, "unit_variances": [round(v, 4) for v in variances.tolist()],
@@ -87,7 +88,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000, help="GAN steps per setting (VAE: the same number)")
     parser.add_argument("--every", type=int, help="measure GAN quality every this many steps (default steps/6)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "results" / "stability.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "genimg_edu" / "results" / "stability.json")
     parser.add_argument("--only", nargs="+", metavar="SETTING",
                         help="run only these settings and merge them into an existing --out file")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
 """The bundled and generated datasets: shapes, ranges, splits, integrity, determinism."""
+import hashlib
 import importlib.util
 import io
 import json
@@ -16,18 +17,41 @@ from genimg_edu.data import load_dataset
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _keys(x):
+    return {bytes(r) for r in (x * 255).round().to(torch.uint8).flatten(1).numpy()}
+
+
 def test_mnist_splits_are_fixed_stratified_and_disjoint():
     x_train, y_train = load_dataset("mnist", "train")
+    x_val, y_val = load_dataset("mnist", "val")
     x_test, y_test = load_dataset("mnist", "test")
-    assert x_train.shape == (9000, 1, 28, 28) and x_test.shape == (1000, 1, 28, 28)
+    assert x_train.shape == (8000, 1, 28, 28) and x_val.shape == x_test.shape == (1000, 1, 28, 28)
     assert x_train.dtype == torch.float32 and y_train.dtype == torch.int64
     assert 0.0 <= float(x_train.min()) and float(x_train.max()) == 1.0
-    train_counts, test_counts = torch.bincount(y_train, minlength=10), torch.bincount(y_test, minlength=10)
-    assert train_counts.min() >= 750 and test_counts.min() >= 80 and test_counts.max() <= 120
-    ratio = test_counts.float() / (train_counts + test_counts).float()
-    assert torch.allclose(ratio, torch.full((10,), 0.1), atol=0.01), "test split is not stratified"
-    train_keys = {bytes(r) for r in (x_train * 255).round().to(torch.uint8).flatten(1).numpy()}
-    assert not any(bytes(r) in train_keys for r in (x_test * 255).round().to(torch.uint8).flatten(1).numpy())
+    counts = {name: torch.bincount(y, minlength=10).float() for name, y in
+              (("train", y_train), ("val", y_val), ("test", y_test))}
+    total = sum(counts.values())
+    for name, share in (("train", 0.8), ("val", 0.1), ("test", 0.1)):
+        assert torch.allclose(counts[name] / total, torch.full((10,), share), atol=0.01), f"{name} is not stratified"
+    train, val, test = _keys(x_train), _keys(x_val), _keys(x_test)
+    assert not train & val and not train & test and not val & test, "the splits share digits"
+
+
+def test_the_val_split_never_moves_and_test_is_what_it_was():
+    """val is pinned by the hash of its indices (a new scikit-learn must not reshuffle it); test is the
+    bundled file's flag, as before the val split existed."""
+    import numpy as np
+
+    from genimg_edu.data import _mnist_val
+
+    idx = np.flatnonzero(_mnist_val()).astype(np.int64)
+    assert hashlib.sha256(idx.tobytes()).hexdigest() == "c2aae1995d2ab5b5bd61c469857f18feb65c5d4ca40c81bea615f1988e24d013"
+    x_all, _ = load_dataset("mnist", "all")
+    _, _, is_test = data._bundled_mnist()
+    assert torch.equal(load_dataset("mnist", "test")[0], x_all[torch.from_numpy(is_test)])
+    with pytest.raises(ValueError, match="'digits' has no 'val' split"):
+        load_dataset("digits", "val")
+    assert load_dataset("shapes", "val", n=8)[0].shape == (8, 3, 32, 32)
 
 
 def test_mnist_all_and_n():

@@ -6,18 +6,29 @@ import http.server
 import socket
 import sys
 import threading
+import types
+from pathlib import Path
 
 import numpy as np
+import pooch.core
 import pytest
 
 from genimg_edu.data import download
-from genimg_edu.data.download import (ChecksumError, DownloadError, RemoteDataset, cache_dir,
+from genimg_edu.data.download import (RETRIES, ChecksumError, DownloadError, RemoteDataset, cache_dir,
                                       download_file, fetch_idx_dataset)
 from genimg_edu.data.idx import encode_idx
 
 pytestmark = pytest.mark.network
 
 TRAIN_IMAGES, TRAIN_LABELS = download.REMOTE_DATASETS["mnist-full"].files["train"]
+
+
+@pytest.fixture(autouse=True)
+def retry_waits(monkeypatch):
+    """The seconds pooch waits between attempts, recorded instead of slept (pooch.core calls time.sleep)."""
+    waits: list[float] = []
+    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=waits.append))
+    return waits
 
 
 @pytest.fixture
@@ -31,14 +42,18 @@ def generated():
 
 @pytest.fixture
 def server():
-    """A loopback server; set ``server.routes[path] = (status, body, content_length)``."""
+    """A loopback server; set ``server.routes[path] = (status, body, content_length)``, or a list of
+    such responses, given in turn (the last one repeats)."""
     routes: dict[str, tuple[int, bytes, int]] = {}
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             requests.append(self.path)
-            status, body, length = routes.get(self.path, (404, b"not found", 9))
+            response = routes.get(self.path, (404, b"not found", 9))
+            if isinstance(response, list):
+                response = response.pop(0) if len(response) > 1 else response[0]
+            status, body, length = response
             self.send_response(status)
             self.send_header("Content-Length", str(length))
             self.end_headers()
@@ -105,8 +120,13 @@ def test_corrupted_file_raises_checksum_error_and_keeps_nothing(server, generate
     _, _, files = generated
     serve(server, "/a", {name: corrupt(body) for name, body in files.items()})
     fake_remote("/a")
-    with pytest.raises(ChecksumError, match="expected"):
+    with pytest.raises(ChecksumError, match="expected") as info:
         fetch_idx_dataset("mnist-full", "train", download=True, cache_dir=tmp_path, progress=False)
+    message = str(info.value)
+    assert f"{server.url}/a/{TRAIN_IMAGES}" in message
+    assert hashlib.sha256(files[TRAIN_IMAGES]).hexdigest() in message
+    assert hashlib.sha256(corrupt(files[TRAIN_IMAGES])).hexdigest() in message
+    assert server.requests == [f"/a/{TRAIN_IMAGES}"] * (RETRIES + 1)
     assert files_in(tmp_path) == []
 
 
@@ -124,8 +144,10 @@ def test_dropped_connection_raises_download_error(server, generated, fake_remote
     _, _, files = generated
     serve(server, "/a", files, extra=1000)
     fake_remote("/a")
-    with pytest.raises(DownloadError, match="127.0.0.1"):
+    with pytest.raises(DownloadError, match="127.0.0.1") as info:
         fetch_idx_dataset("mnist-full", "train", download=True, cache_dir=tmp_path, progress=False)
+    assert f"{server.url}/a/{TRAIN_IMAGES}: the connection broke off" in str(info.value)
+    assert "you appear to be offline" not in str(info.value)
     assert files_in(tmp_path) == []
 
 
@@ -135,7 +157,33 @@ def test_falls_back_to_second_mirror(server, generated, fake_remote, tmp_path):
     fake_remote("/a", "/b")  # nothing under /a: 404
     x, _ = fetch_idx_dataset("mnist-full", "train", download=True, cache_dir=tmp_path, progress=False)
     np.testing.assert_array_equal(x, images)
-    assert server.requests[:2] == [f"/a/{TRAIN_IMAGES}", f"/b/{TRAIN_IMAGES}"]
+    # pooch retries /a (a 404 too) RETRIES times before the next mirror is tried
+    assert server.requests[:RETRIES + 2] == [f"/a/{TRAIN_IMAGES}"] * (RETRIES + 1) + [f"/b/{TRAIN_IMAGES}"]
+    assert files_in(tmp_path) == sorted(Path("mnist-full", f) for f in (TRAIN_IMAGES, TRAIN_LABELS))
+
+
+def test_transient_failure_is_retried(server, generated, fake_remote, tmp_path, retry_waits):
+    images, _, files = generated
+    body = files[TRAIN_IMAGES]
+    serve(server, "/a", files)
+    server.routes[f"/a/{TRAIN_IMAGES}"] = [(200, body, len(body) + 1000), (200, corrupt(body), len(body)),
+                                           (200, body, len(body))]  # dropped, then damaged, then right
+    fake_remote("/a")
+    x, _ = fetch_idx_dataset("mnist-full", "train", download=True, cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(x, images)
+    assert server.requests.count(f"/a/{TRAIN_IMAGES}") == 3 and len(retry_waits) == 2
+    assert files_in(tmp_path) == sorted(Path("mnist-full", f) for f in (TRAIN_IMAGES, TRAIN_LABELS))
+
+
+def test_download_replaces_a_damaged_cached_file(server, generated, fake_remote, tmp_path):
+    images, _, files = generated
+    serve(server, "/a", files)
+    fake_remote("/a")
+    (tmp_path / "mnist-full").mkdir()
+    (tmp_path / "mnist-full" / TRAIN_IMAGES).write_bytes(corrupt(files[TRAIN_IMAGES]))
+    x, _ = fetch_idx_dataset("mnist-full", "train", download=True, cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(x, images)
+    assert (tmp_path / "mnist-full" / TRAIN_IMAGES).read_bytes() == files[TRAIN_IMAGES]
 
 
 def test_all_mirrors_fail_lists_every_url(server, fake_remote, tmp_path):
@@ -218,3 +266,32 @@ def test_registry_lists_licences_and_full_digests():
         assert set(remote.sha256) == {f for pair in remote.files.values() for f in pair}
         assert all(len(h) == 64 and int(h, 16) >= 0 for h in remote.sha256.values())
         assert remote.licence and remote.citation and remote.mirrors
+
+
+@pytest.mark.parametrize("kwargs, error, argument", [
+    ({"base_url": "ftp://example.org/mnist/"}, ValueError, "base_url"),
+    ({"base_url": "example.org/mnist"}, ValueError, "base_url"),
+    ({"cache_dir": 3}, TypeError, "cache_dir"),
+    ({"download": "yes"}, TypeError, "download"),
+    ({"progress": None}, TypeError, "progress"),
+])
+def test_bad_arguments_are_named(kwargs, error, argument, tmp_path):
+    kwargs.setdefault("cache_dir", tmp_path)
+    with pytest.raises(error, match=argument):
+        fetch_idx_dataset("mnist-full", "train", **kwargs)
+    assert not (tmp_path / "mnist-full").exists()
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"digest": ("sha256", "abc")}, "digest"),  # too short
+    ({"digest": ("sha256", "z" * 64)}, "digest"),  # not hex
+    ({"digest": ("sha999", "0" * 64)}, "digest"),  # unknown algorithm
+    ({"digest": "sha256:" + "0" * 64}, "digest"),  # not a pair
+    ({"url": "not a url"}, "url"),
+    ({"timeout": 0}, "timeout"),
+])
+def test_download_file_bad_arguments_are_named(kwargs, argument, tmp_path):
+    kwargs = {"url": "http://127.0.0.1:9/x", "digest": ("sha256", "0" * 64), **kwargs}
+    with pytest.raises(ValueError, match=argument):
+        download_file(kwargs.pop("url"), tmp_path / "x", progress=False, **kwargs)
+    assert files_in(tmp_path) == []

@@ -180,7 +180,7 @@ def test_vae_kl_warmup_and_gan_options():
 def test_gradient_penalty_of_a_linear_critic_is_its_closed_form():
     """D(x) = w·x has ∇D = w everywhere, so the penalty is (‖w‖ − 1)² whatever the interpolation."""
     w = torch.randn(1, 5)
-    D = lambda t: t @ w.T  # noqa: E731
+    D = lambda t, labels=None: t @ w.T  # noqa: E731
     gp = losses.gradient_penalty(D, torch.randn(8, 5), torch.randn(8, 5))
     torch.testing.assert_close(gp, (w.norm() - 1) ** 2)
 
@@ -192,7 +192,7 @@ def test_gradient_penalty_gradient_matches_finite_differences():
     weights = dict(D.named_parameters())
 
     def penalty(w):  # the penalty as a function of D's first weight matrix: a gradient of a gradient
-        critic = lambda t: torch.func.functional_call(D, {**weights, "0.weight": w}, (t,))  # noqa: E731
+        critic = lambda t, labels=None: torch.func.functional_call(D, {**weights, "0.weight": w}, (t,))  # noqa: E731
         return losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(1))
 
     assert torch.autograd.gradcheck(penalty, (weights["0.weight"].detach().clone().requires_grad_(True),))
@@ -200,10 +200,10 @@ def test_gradient_penalty_gradient_matches_finite_differences():
 
 def test_label_smoothing_and_wasserstein_losses():
     d_real, d_fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
-    smoothed = losses.d_loss(d_real, d_fake, smoothing=0.1)
-    expected = (torch.nn.functional.binary_cross_entropy_with_logits(d_real, torch.full((2,), 0.9))
-                + torch.nn.functional.binary_cross_entropy_with_logits(d_fake, torch.zeros(2)))
-    torch.testing.assert_close(smoothed, expected)
+    for s in (0.0, 0.1):  # the softplus form is the binary cross-entropy with target 1 − s for real images
+        expected = (torch.nn.functional.binary_cross_entropy_with_logits(d_real, torch.full((2,), 1 - s))
+                    + torch.nn.functional.binary_cross_entropy_with_logits(d_fake, torch.zeros(2)))
+        torch.testing.assert_close(losses.d_loss(d_real, d_fake, smoothing=s), expected)
     torch.testing.assert_close(losses.d_loss(d_real, d_fake, kind="wasserstein"), d_fake.mean() - d_real.mean())
     torch.testing.assert_close(losses.g_loss(d_fake, kind="wasserstein"), -d_fake.mean())
 
@@ -221,7 +221,7 @@ def test_dashboard_plot_and_smoothing():
 def test_live_dashboard_and_progress_bar_in_a_notebook(monkeypatch, capsys):
     """In a live notebook, fit shows a tqdm bar and redraws the dashboard (throttled) instead of log lines."""
     import genimg_edu.dashboard as dashboard
-    import genimg_edu.fit as fit_module
+    from genimg_edu import runtime
 
     boards = []
 
@@ -231,10 +231,40 @@ def test_live_dashboard_and_progress_bar_in_a_notebook(monkeypatch, capsys):
             boards.append(self)
 
     monkeypatch.setenv("GENIMG_WIDGETS", "live")
-    monkeypatch.setattr(fit_module, "_in_notebook", lambda: True)
+    monkeypatch.setattr(runtime, "in_notebook", lambda: True)
     monkeypatch.setattr(dashboard, "Dashboard", Recorded)
     step, data = make("gan")
     fit(step, data, max_steps=3, batch_size=32, log_every=1)
     assert len(boards) == 1 and bytes(boards[0].image.value)[:4] == b"\x89PNG"  # the final redraw at least
     captured = capsys.readouterr()
     assert "step 1/3" not in captured.out and "3/3" in captured.err  # a progress bar, not log lines
+
+
+def test_a_reporter_chosen_by_the_caller_sees_every_step():
+    calls = []
+
+    class Recorder:
+        def start(self, history, max_steps, step):
+            calls.append(("start", max_steps))
+
+        def update(self, history, step, losses):
+            calls.append(("update", history["steps"], sorted(losses)))
+
+        def line(self, text):
+            calls.append(("line", text))
+
+        def close(self, history, step):
+            calls.append(("close", history["status"]))
+
+    step, data = make("gan")
+    fit(step, data, max_steps=2, batch_size=32, reporter=Recorder())
+    assert calls == [("start", 2), ("update", 1, ["d_loss", "g_loss"]), ("update", 2, ["d_loss", "g_loss"]),
+                     ("close", "finished")]
+
+
+def test_silent_with_log_every_zero_and_bad_log_every_is_refused(capsys):
+    step, data = make("vae")
+    fit(step, data, max_steps=3, batch_size=32, log_every=0)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="log_every"):
+        fit(step, data, max_steps=3, batch_size=32, log_every=-1)

@@ -102,8 +102,20 @@ def test_vae_loss_is_the_batch_mean_of_reconstruction_plus_beta_kl():
     mu, logvar = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
     rec, kl = losses.bernoulli_nll(logits, x), losses.gaussian_kl(mu, logvar)
     for beta in (0.0, 1.0, 4.0):
-        torch.testing.assert_close(losses.vae_loss(logits, x, mu, logvar, beta=beta), (rec + beta * kl).mean())
-    assert losses.vae_loss(logits, x, mu, logvar) == losses.vae_loss(logits, x, mu, logvar, beta=1.0)
+        torch.testing.assert_close(losses.vae_loss(rec, kl, beta=beta), (rec + beta * kl).mean())
+    assert losses.vae_loss(rec, kl) == losses.vae_loss(rec, kl, beta=1.0)
+
+
+def test_the_models_loss_is_the_negative_elbo_of_its_terms():
+    from genimg_edu.models import MLPVAE
+
+    torch.manual_seed(0)
+    vae, x = MLPVAE(hidden=(16,), z_dim=3), torch.rand(5, 1, 28, 28)
+    torch.manual_seed(1)
+    logits, mu, logvar = vae(x)
+    by_hand = (losses.bernoulli_nll(logits, x) + 2.0 * losses.gaussian_kl(mu, logvar)).mean()
+    torch.manual_seed(1)  # the same posterior sample
+    torch.testing.assert_close(vae.loss(x, beta=2.0), by_hand)
 
 
 def test_bits_per_dim():

@@ -113,8 +113,6 @@ def test_class_coverage():
 
 @pytest.fixture(scope="module")
 def real_digits():
-    if "cnn-mnist" not in pretrained.manifest():
-        pytest.skip("the cnn-mnist checkpoint is not trained yet (python scripts/pretrain.py cnn-mnist)")
     x_test, _ = load_dataset("mnist", "test")
     x_train, _ = load_dataset("mnist", "train", n=1000)
     return x_train, x_test, pretrained.load("cnn-mnist", device="cpu")

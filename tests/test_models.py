@@ -7,7 +7,8 @@ from genimg_edu.data import load_dataset
 from genimg_edu.losses import bernoulli_nll, gaussian_kl
 from genimg_edu.models import (ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, MLPVAE,
                                MNISTClassifier)
-from genimg_edu.train import train_vae
+from genimg_edu.fit import fit
+from genimg_edu.steps import VAEStep
 
 
 def _gen(seed=0):
@@ -185,7 +186,7 @@ def test_iwae_bound_is_above_the_elbo_after_a_little_training(name):
     x, _ = load_dataset("mnist", "test", n=256)
     torch.manual_seed(0)
     vae = VAES[name]()
-    train_vae(vae, x, steps=30, batch_size=64, lr=5e-3)
+    fit(VAEStep(vae, lr=5e-3), (x,), max_steps=30, batch_size=64, log_every=0)
     elbo = vae.elbo(x[:128], samples=50, generator=_gen(1)).mean()
     iwae_50 = vae.iwae(x[:128], k=50, generator=_gen(1)).mean()
     assert iwae_50 > elbo + 5, f"IWAE-50 {iwae_50:.1f} should be well above the ELBO {elbo:.1f} nats"

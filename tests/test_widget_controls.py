@@ -6,7 +6,9 @@ import torch
 
 from genimg_edu import widgets
 from genimg_edu.data import load_photo
-from genimg_edu.train import ToyGAN
+from genimg_edu.data.toy import ring_of_gaussians
+
+RING = ring_of_gaussians(512, std=0.1, generator=torch.Generator().manual_seed(0))
 
 
 class TinyDecoder(torch.nn.Module):
@@ -37,7 +39,7 @@ def every_control(live):
     decode = TinyDecoder()
     return {
         "playground": widgets.preprocessing_playground(load_photo("china"), size=64),
-        "toy GAN stepper": widgets.gan_toy_stepper(lambda: ToyGAN(seed=0, hidden=16, batch_size=32), steps_per_click=2),
+        "toy GAN stepper": widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=2),
         "class picker": widgets.class_picker(decode, n=4),
         "latent explorer": widgets.latent_explorer(decode, torch.tensor([0.5, -0.5]), names=["z₁", "z₂"]),
         "interpolation": widgets.interpolation_slider(decode, torch.zeros(2), torch.ones(2), steps=3),
@@ -65,7 +67,7 @@ def test_every_slider_of_the_controls_redraws_its_picture(every_control):
 
 
 def test_stepper_step_trains_and_reset_restores_the_first_picture(live):
-    box = widgets.gan_toy_stepper(lambda: ToyGAN(seed=0, hidden=16, batch_size=32), steps_per_click=3)
+    box = widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=3)
     buttons = {b.description: b for b in _walk(box) if isinstance(b, W.Button)}
     (picture,) = [w for w in _walk(box) if isinstance(w, W.Image)]
     first = bytes(picture.value)
@@ -77,7 +79,7 @@ def test_stepper_step_trains_and_reset_restores_the_first_picture(live):
 
 
 def test_stepper_play_ticks_step_the_game(live):
-    box = widgets.gan_toy_stepper(lambda: ToyGAN(seed=0, hidden=16, batch_size=32), steps_per_click=2)
+    box = widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=2)
     (play,) = [w for w in _walk(box) if isinstance(w, W.Play)]
     (picture,) = [w for w in _walk(box) if isinstance(w, W.Image)]
     before = picture.value

@@ -7,7 +7,8 @@ import pytest
 
 from genimg_edu import widgets
 from genimg_edu.data.photos import load_photo
-from genimg_edu.widgets import is_live, png_bytes, preprocess_settings, preprocessing_playground
+from genimg_edu.runtime import is_live
+from genimg_edu.widgets import png_bytes, preprocess_settings, preprocessing_playground
 
 
 @pytest.fixture(scope="module")

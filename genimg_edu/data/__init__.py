@@ -6,12 +6,16 @@ of factor tensors. Everything a notebook uses is bundled or generated:
 
 ==================  =======================================================
 ``"mnist"``         10,000 real MNIST digits shipped in the package (1.6 MB),
-                    split 9,000 train / 1,000 test, stratified and fixed.
+                    split 8,000 train / 1,000 val / 1,000 test, stratified and fixed.
 ``"digits"``        scikit-learn's 1,797 8×8 digits (1,500 train / 297 test).
 ``"shapes"``        procedural RGB shapes with known factors (any n, seeded).
 ``"mnist-full"``    the original 70,000 MNIST digits — optional download.
 ``"fashion-mnist"`` Zalando's 70,000 clothing images — optional download.
 ==================  =======================================================
+
+Three splits, three jobs: models learn from ``train``; every choice between
+settings (a recipe, a threshold, a number of steps) is made on ``val``; ``test``
+is only measured, so its figures are not flattered by the choices.
 """
 from __future__ import annotations
 
@@ -33,9 +37,10 @@ BUNDLED_FILES = {
     "labels": ("mnist10k-labels-idx1-ubyte.gz", "d1df95f6750605df9df3a1e579915f5c77a53cb7e496e2e040b597a3363f8692"),
     "test": ("mnist10k-test-idx1-ubyte.gz", "65bcc554f28e696a723d327ffb09af60fe7009df5e667e7dc1f645b9a793c992"),
 }
-SPLITS = ("train", "test", "all")
+SPLITS = ("train", "val", "test", "all")
+VAL_SIZE = 1_000  # mnist: taken from the 9,000 non-test digits, stratified, fixed (`_mnist_val`)
 DATASETS = {
-    "mnist": "10,000 real MNIST digits, 1×28×28 grey, bundled; 9,000 train / 1,000 test",
+    "mnist": "10,000 real MNIST digits, 1×28×28 grey, bundled; 8,000 train / 1,000 val / 1,000 test",
     "digits": "scikit-learn's 8×8 handwritten digits, 1×8×8 grey, bundled; 1,500 train / 297 test",
     "shapes": "procedural coloured shapes, 3×32×32 or 3×64×64, with factor labels; generated",
     "mnist-full": "original MNIST, 60,000 train / 10,000 test, 1×28×28; optional download",
@@ -53,7 +58,8 @@ def load_dataset(name: str, split: str = "train", *, n: int | None = None, seed:
     Parameters
     ----------
     name : one of `DATASETS`.
-    split : ``"train"``, ``"test"`` or ``"all"``.
+    split : ``"train"``, ``"val"``, ``"test"`` or ``"all"``. ``"val"`` exists for
+        ``"mnist"`` (1,000 digits held out of the training digits) and ``"shapes"``.
     n : keep only the first `n` images (all when None). For ``"shapes"``, how
         many to draw (default 10,000 train / 1,000 test).
     seed, size : for ``"shapes"`` only (size 32 or 64); train and test come
@@ -75,6 +81,8 @@ def load_dataset(name: str, split: str = "train", *, n: int | None = None, seed:
     if name == "shapes":
         count = n or (11_000 if split == "all" else 10_000 if split == "train" else 1_000)
         return _shapes_split(split, count, seed=seed, size=size)
+    if split == "val" and name != "mnist":
+        raise ValueError(f"dataset {name!r} has no 'val' split; it exists for 'mnist' and 'shapes'")
 
     if name == "mnist":
         images, labels, is_test = _bundled_mnist()
@@ -91,6 +99,8 @@ def load_dataset(name: str, split: str = "train", *, n: int | None = None, seed:
         is_test = None
     if is_test is not None and split != "all":
         keep = is_test == (split == "test")
+        if name == "mnist" and split != "test":
+            keep &= _mnist_val() == (split == "val")
         images, labels = images[keep], labels[keep]
     if n is not None:
         images, labels = images[:n], labels[:n]
@@ -119,6 +129,20 @@ def _bundled_mnist():
 
 
 @functools.lru_cache(maxsize=1)
+def _mnist_val() -> np.ndarray:
+    """A boolean mask over the 10,000 bundled digits: the 1,000 val digits, a stratified draw (seed 0) from
+    the 9,000 non-test digits. tests/test_data.py pins it by a hash, so it never moves."""
+    from sklearn.model_selection import train_test_split
+
+    _, labels, is_test = _bundled_mnist()
+    pool = np.flatnonzero(~is_test)
+    _, val = train_test_split(pool, test_size=VAL_SIZE, stratify=labels[pool], random_state=0)
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[val] = True
+    return mask
+
+
+@functools.lru_cache(maxsize=1)
 def _sklearn_digits():
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -136,5 +160,5 @@ def _shapes_split(split: str, n: int, *, seed: int, size: int):
         parts = [_shapes_split(s, c, seed=seed, size=size) for s, c in (("train", n - n // 11), ("test", n // 11))]
         images = torch.cat([p[0] for p in parts])
         return images, {k: torch.cat([p[1][k] for p in parts]) for k in parts[0][1]}
-    stream = {"train": 0, "test": 1}[split]
+    stream = {"train": 0, "test": 1, "val": 2}[split]
     return make_shapes(n, size=size, seed=(seed, stream))

@@ -3,26 +3,27 @@
 Nothing here touches the network unless asked: the notebooks use the bundled
 10,000-digit "mnist", which works offline. ``load_dataset("mnist-full",
 download=True)`` fetches the 60,000 + 10,000 originals once into `cache_dir()`
-and checks every file against its published SHA-256, on download and on each load.
+with `pooch <https://www.fatiando.org/pooch/>`_, which checks every file against
+its published SHA-256, retries failed downloads and never leaves a partial or
+damaged file in the cache. Each load checks the cached files' digests again.
 """
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
+import string
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+import pooch
+import requests
 
 from genimg_edu.data.idx import IDXFormatError, parse_idx
-from genimg_edu.io import atomic_write
 
-CHUNK = 1 << 16  # bytes read per step: small enough for a smooth progress bar
+RETRIES = 2  # extra attempts per URL after a failed or damaged download (pooch waits 1 s, then 2 s)
 
 
 class ChecksumError(ValueError):
@@ -96,44 +97,62 @@ def cache_dir() -> Path:
 _default_cache_dir = cache_dir  # fetch_idx_dataset's `cache_dir=` argument shadows the name
 
 
+def _check_url(argument: str, url) -> str:
+    """`url` if it is an http(s) URL with a host, else a ValueError naming `argument`."""
+    parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{argument} must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _pooch_hash(digest) -> str:
+    """``(algorithm, hex)`` as pooch's ``"algorithm:hex"``, else a ValueError naming `digest`."""
+    try:
+        algorithm, hexdigest = digest
+        size = hashlib.new(algorithm).digest_size  # 0 for the variable-length shake_* hashes
+        valid = size > 0 and len(hexdigest) == 2 * size and all(c in string.hexdigits for c in hexdigest)
+    except (TypeError, ValueError):  # not a pair, not strings, or a hash hashlib does not know
+        valid = False
+    if not valid:
+        raise ValueError(f"digest must be (algorithm, hex digest), e.g. ('sha256', <64 hex digits>); got {digest!r}")
+    return f"{algorithm}:{hexdigest.lower()}"
+
+
 def download_file(url: str, dest: str | os.PathLike, *, digest: tuple[str, str],
                   progress: bool = True, timeout: float = 30) -> Path:
-    """Download `url` to `dest`, keeping it only if its digest is ``digest = (algorithm, hex)``.
+    """Download `url` to `dest` with pooch and return `dest`, kept only if its digest is ``(algorithm, hex)``.
 
-    The bytes stream into a temporary file beside `dest` and are hashed on the way;
-    `dest` appears only when the download is complete and the digest matches, so a
-    failure leaves no file behind. Raises `ChecksumError` or `DownloadError`.
+    Does nothing when `dest` already holds the right bytes. Otherwise pooch streams into a
+    temporary file beside `dest`, checks its digest, and renames it to `dest` only if it
+    matches, retrying `RETRIES` times; a failure leaves no file behind. `progress` shows
+    pooch's progress bar and log lines. Raises `ChecksumError` (naming `url` and both
+    digests) or `DownloadError`.
     """
-    algorithm, expected = digest
-    hasher, dest = hashlib.new(algorithm), Path(dest)
+    known_hash, dest = _pooch_hash(digest), Path(dest)
+    _check_url("url", url)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    fetcher = pooch.create(path=dest.parent, base_url="", registry={dest.name: known_hash},
+                           urls={dest.name: url}, retry_if_failed=RETRIES)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("INFO" if progress else "WARNING")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length else None
-            received = 0
-            with atomic_write(dest) as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                               desc=dest.name, disable=not progress) as bar:
-                while chunk := response.read(CHUNK):
-                    f.write(chunk)
-                    hasher.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-                if total is not None and received < total:
-                    raise DownloadError(f"{url}: the connection closed after {received:,} of {total:,} bytes")
-                if hasher.hexdigest() != expected.lower():
-                    raise ChecksumError(f"{url}: {algorithm} of the download is {hasher.hexdigest()}, "
-                                        f"expected {expected}; the file was not kept")
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
-        if isinstance(exc, urllib.error.HTTPError):
-            exc.close()
-        raise DownloadError(f"{url}: {exc!r}") from exc
+        fetcher.fetch(dest.name, downloader=pooch.HTTPDownloader(progressbar=progress, timeout=timeout))
+    except requests.exceptions.ChunkedEncodingError as exc:  # its own text is a tuple's repr
+        raise DownloadError(f"{url}: the connection broke off before the whole file arrived") from exc
+    except requests.RequestException as exc:  # before ValueError: some (InvalidURL…) are both
+        raise DownloadError(f"{url}: {exc}") from exc
+    except ValueError as exc:  # pooch's digest mismatch, which names both digests
+        raise ChecksumError(f"{url}: {exc}") from exc
+    finally:
+        logger.setLevel(level)
     return dest
 
 
 def _unreachable(exc: Exception) -> bool:
     """True when `exc` says no server answered at all (no network, DNS failure, refused)."""
-    cause = exc.__cause__
-    return isinstance(cause, urllib.error.URLError) and not isinstance(cause, urllib.error.HTTPError)
+    return isinstance(exc.__cause__, requests.ConnectionError)
 
 
 def _download_any(urls: list[str], dest: Path, *, digest: tuple[str, str], progress: bool,
@@ -160,26 +179,27 @@ def _alternatives(name: str, folder: Path, remote: RemoteDataset) -> str:
             f'The bundled "mnist" (10,000 digits) works offline: load_dataset("mnist").')
 
 
-def _load_verified(path: Path, digest: tuple[str, str]) -> np.ndarray | None:
-    """The array in `path`, or None when its digest is not `digest`."""
-    data = path.read_bytes()
-    if hashlib.new(digest[0], data).hexdigest() != digest[1].lower():
-        return None
-    return parse_idx(data, source=os.fspath(path))
-
-
 def fetch_idx_dataset(name: str, split: str, *, download: bool = False, cache_dir: str | os.PathLike | None = None,
                       base_url: str | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 28, 28) and labels (N,), both uint8, of one split of a `REMOTE_DATASETS` entry.
 
     Files are looked for in ``<cache_dir>/<name>/`` (`cache_dir` defaults to `cache_dir()`)
     and fetched only when ``download=True``; `base_url` replaces the mirror list.
+    Raises `FileNotFoundError` (saying how to download) for missing files when
+    ``download=False``, `ChecksumError` for a damaged file, `DownloadError` when no
+    mirror could deliver, `ValueError`/`TypeError` naming a bad argument.
     """
     if name not in REMOTE_DATASETS:
         raise ValueError(f"unknown downloadable dataset {name!r}; expected one of {sorted(REMOTE_DATASETS)}")
     remote = REMOTE_DATASETS[name]
     if split not in remote.files:
         raise ValueError(f"unknown split {split!r} for {name!r}; expected one of {sorted(remote.files)}")
+    for argument, value in (("download", download), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{argument} must be True or False, got {value!r}")
+    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+        raise TypeError(f"cache_dir must be a folder path (str or os.PathLike) or None, got {cache_dir!r}")
+    mirrors = [_check_url("base_url", base_url)] if base_url is not None else list(remote.mirrors)
     folder = Path(cache_dir if cache_dir is not None else _default_cache_dir()) / name
     paths = [folder / filename for filename in remote.files[split]]
     alternatives = _alternatives(name, folder, remote)
@@ -189,17 +209,14 @@ def fetch_idx_dataset(name: str, split: str, *, download: bool = False, cache_di
                                 f"missing from {folder}.\n{alternatives}")
     arrays = []
     for path in paths:
-        digest = remote.digest(path.name)
-        array = _load_verified(path, digest) if path.is_file() else None
-        if array is None and path.is_file() and not download:
-            raise ChecksumError(f"{path}: {digest[0]} differs from the published {digest[1]}; the file is damaged "
-                                f'or not the original. Delete it, or call load_dataset("{name}", download=True).')
-        if array is None:
-            mirrors = [base_url] if base_url else list(remote.mirrors)
+        algorithm, expected = remote.digest(path.name)
+        if download:  # pooch re-uses an intact file and replaces a damaged one
             urls = [m.rstrip("/") + "/" + path.name for m in mirrors]
-            _download_any(urls, path, digest=digest, progress=progress, alternatives=alternatives)
-            array = _load_verified(path, digest)
-        arrays.append(array)
+            _download_any(urls, path, digest=(algorithm, expected), progress=progress, alternatives=alternatives)
+        elif (actual := pooch.file_hash(str(path), alg=algorithm)) != expected.lower():
+            raise ChecksumError(f"{path}: {algorithm} is {actual}, but the published one is {expected}; the file is "
+                                f'damaged or not the original. Delete it, or call load_dataset("{name}", download=True).')
+        arrays.append(parse_idx(path.read_bytes(), source=os.fspath(path)))
     images, labels = arrays
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1:
         raise IDXFormatError(f"{paths[0]} / {paths[1]}: expected images (N, 28, 28) and labels (N,), "

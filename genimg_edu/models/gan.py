@@ -24,9 +24,15 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from genimg_edu.runtime import noise
 
-def _noise(n, z_dim, generator, device):
-    return torch.randn(n, z_dim, generator=generator).to(device) if generator else torch.randn(n, z_dim, device=device)
+
+def check_labels(n_classes: int | None, labels, who: str) -> None:
+    """Conditional models require labels (B,); unconditional ones refuse them rather than ignore them."""
+    if n_classes and labels is None:
+        raise ValueError(f"this {who} is class-conditional: pass labels (B,) of int64")
+    if not n_classes and labels is not None:
+        raise ValueError(f"this {who} is unconditional; labels must be None")
 
 
 class MLPGenerator(nn.Module):
@@ -41,13 +47,16 @@ class MLPGenerator(nn.Module):
             d = hidden
         self.net = nn.Sequential(*layers, nn.Linear(hidden, out_dim))
 
-    def forward(self, z):
+    n_classes = None
+
+    def forward(self, z, labels=None):
+        check_labels(None, labels, "generator")
         return self.net(z)
 
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
         """n points (n, 2) from z ~ N(0, I)."""
-        return self(_noise(n, self.z_dim, generator, next(self.parameters()).device))
+        return self(noise(n, self.z_dim, generator=generator, device=next(self.parameters()).device), labels)
 
 
 class MLPDiscriminator(nn.Module):
@@ -61,7 +70,8 @@ class MLPDiscriminator(nn.Module):
             d = hidden
         self.net = nn.Sequential(*layers, nn.Linear(hidden, 1))
 
-    def forward(self, x):
+    def forward(self, x, labels=None):
+        check_labels(None, labels, "discriminator")
         return self.net(x).squeeze(1)
 
 
@@ -97,17 +107,16 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        check_labels(self.n_classes, labels, "generator")
         if self.n_classes:
-            if labels is None:
-                raise ValueError("this generator is class-conditional: pass labels (B,) of int64")
-            z = torch.cat([z, self.embed(labels)], 1)
+            z = torch.cat([z, self.embed(labels)], 1)  # (B, z_dim + embed_dim)
         return self.net(z)  # (B, C, H, W) in [-1, 1]
 
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
         """n images (n, C, H, W) in [0, 1]. Conditional models take `labels` (n,) or draw them uniformly."""
         dev = next(self.parameters()).device
-        z = _noise(n, self.z_dim, generator, dev)
+        z = noise(n, self.z_dim, generator=generator, device=dev)
         if self.n_classes:
             if labels is None:
                 labels = torch.arange(n) % self.n_classes
@@ -141,10 +150,9 @@ class DCGANDiscriminator(nn.Module):
         self.embed = sn(nn.Embedding(n_classes, c_prev * s * s)) if n_classes else None
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.body(x)
-        out = self.score(h).squeeze(1)
+        check_labels(self.config["n_classes"], labels, "discriminator")
+        h = self.body(x)  # (B, c·s·s)
+        out = self.score(h).squeeze(1)  # (B,)
         if self.embed is not None:
-            if labels is None:
-                raise ValueError("this discriminator is class-conditional: pass labels (B,) of int64")
             out = out + (self.embed(labels) * h).sum(1)  # projection term
         return out

@@ -1,8 +1,9 @@
 """Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli decoder p(x|z), prior p(z) = N(0, I).
 
 Both models share one interface (`VAE`): ``encode(x) → (mu, logvar)``,
-``decode(z) → x_hat`` (pixel probabilities in [0, 1]), ``loss(x)`` (the
-negative ELBO to minimise, nats per image), ``elbo(x)`` (per-image ELBO, nats)
+``decode(z) → x_hat`` (pixel probabilities in [0, 1]), ``terms(x)`` (the
+ELBO's two terms per image), ``loss(x)`` (the negative ELBO to minimise, nats
+per image, from those terms by `losses.vae_loss`), ``elbo(x)`` (per-image ELBO, nats)
 and ``iwae(x, k)`` (the importance-weighted bound of Burda et al. 2016).
 The reconstruction term is a Bernoulli likelihood on grey values in [0, 1],
 the convention of the PyTorch VAE example, so figures compare.
@@ -14,7 +15,8 @@ import math
 import torch
 from torch import nn
 
-from genimg_edu.losses import bernoulli_nll, gaussian_kl
+from genimg_edu.losses import bernoulli_nll, gaussian_kl, vae_loss
+from genimg_edu.runtime import noise
 
 
 class VAE(nn.Module):
@@ -38,8 +40,7 @@ class VAE(nn.Module):
     @staticmethod
     def reparameterize(mu, logvar, *, generator=None):
         """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients flow through (Kingma & Welling 2014, §2.4)."""
-        # a seeded CPU generator works on any device: draw on the CPU, then move
-        eps = torch.randn(mu.shape, generator=generator).to(mu.device) if generator else torch.randn_like(mu)
+        eps = noise(*mu.shape, generator=generator, device=mu.device)  # drawn on the CPU: the same on any device
         return mu + (0.5 * logvar).exp() * eps
 
     def forward(self, x, *, generator=None):
@@ -47,10 +48,19 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         return self.decode_logits(self.reparameterize(mu, logvar, generator=generator)), mu, logvar
 
+    def terms(self, x: torch.Tensor, *, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The negative ELBO's two terms per image, each (B,) in nats, for one posterior sample z ~ q(z|x):
+
+        ``rec = −log p(x | z)`` (`losses.bernoulli_nll`, summed over pixels) and
+        ``kl = KL(q(z|x) ‖ N(0, I))`` (`losses.gaussian_kl`, summed over latent dimensions).
+        """
+        logits, mu, logvar = self(x, generator=generator)
+        return bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
+
     def loss(self, x: torch.Tensor, *, beta: float = 1.0) -> torch.Tensor:
-        """Negative ELBO (or the β-VAE objective): per-image sums, mean over the batch, in nats."""
-        logits, mu, logvar = self(x)
-        return (bernoulli_nll(logits, x) + beta * gaussian_kl(mu, logvar)).mean()
+        """``−ELBO = E_q[−log p(x|z)] + β · KL(q(z|x) ‖ p(z))`` (β = 1; β ≠ 1 is the β-VAE objective),
+        per-image sums averaged over the batch, in nats per image (`losses.vae_loss` of `terms`)."""
+        return vae_loss(*self.terms(x), beta=beta)
 
     @torch.no_grad()
     def elbo(self, x: torch.Tensor, *, samples: int = 1, generator=None) -> torch.Tensor:
@@ -85,9 +95,7 @@ class VAE(nn.Module):
         """n images (n, C, H, W) in [0, 1]: z ~ N(0, I), decoded to pixel probabilities (the mean image)."""
         if labels is not None:
             raise ValueError("this VAE is unconditional; labels must be None")
-        dev = next(self.parameters()).device
-        z = torch.randn(n, self.z_dim, generator=generator).to(dev) if generator else torch.randn(n, self.z_dim, device=dev)
-        return self.decode(z)
+        return self.decode(noise(n, self.z_dim, generator=generator, device=next(self.parameters()).device))
 
     def init_output_bias(self, mean_image: torch.Tensor) -> None:
         """Start the decoder at the data's mean image: bias = logit(mean). Saves the first epoch of training."""
