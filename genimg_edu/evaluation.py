@@ -40,7 +40,8 @@ def copy_share(samples: torch.Tensor, *, reference: str = "test") -> tuple[float
 
     The threshold is the `COPY_PERCENTILE`-th percentile of the nearest-training
     distances of the `reference` split's real digits (pixel space, Carlini et al. 2023's
-    per-sample view of memorisation rather than an average).
+    per-sample view of memorisation rather than an average). Real reference digits score 1 % by
+    construction, give or take 0.3 % on 1,000 samples: judge a generator on 5,000 or more.
     """
     from genimg_edu.data import load_dataset
 

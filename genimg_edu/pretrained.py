@@ -34,13 +34,13 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing from the manifest, corrupt, or does not fit its model."""
 
 
-def manifest(directory: Path | str = CHECKPOINT_DIR) -> dict:
+def manifest(directory: Path | str | None = None) -> dict:
     """The manifest in `directory` (the package's by default) as a dict; empty when none was written yet."""
-    path = Path(directory) / MANIFEST.name
+    path = Path(directory) / MANIFEST.name if directory else MANIFEST
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def load(name: str, *, device=None, directory: Path | str = CHECKPOINT_DIR) -> torch.nn.Module:
+def load(name: str, *, device=None, directory: Path | str | None = None) -> torch.nn.Module:
     """The pretrained model `name` (one of `NAMES`) in eval mode, on `device` (default: the course device).
 
     `directory`: where the checkpoint and its manifest are (the package's by default;
@@ -50,7 +50,7 @@ def load(name: str, *, device=None, directory: Path | str = CHECKPOINT_DIR) -> t
 
     if name not in NAMES:
         raise ValueError(f"unknown checkpoint {name!r}; expected one of {NAMES}")
-    directory = Path(directory)
+    directory = Path(directory or CHECKPOINT_DIR)
     entry = manifest(directory).get(name)
     if entry is None:
         raise FileNotFoundError(f"checkpoint {name!r} is not in {directory / MANIFEST.name}; train it with "
@@ -82,7 +82,7 @@ def result(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def save(name: str, model: torch.nn.Module, record: dict, *, directory: Path | str = CHECKPOINT_DIR) -> Path:
+def save(name: str, model: torch.nn.Module, record: dict, *, directory: Path | str | None = None) -> Path:
     """Write `model`'s weights (float16) and its manifest entry into `directory`, both atomically.
     Used by scripts/pretrain.py."""
     if name not in NAMES:
@@ -91,7 +91,7 @@ def save(name: str, model: torch.nn.Module, record: dict, *, directory: Path | s
              for k, v in model.state_dict().items()}
     buf = io.BytesIO()
     torch.save(state, buf)
-    directory = Path(directory)
+    directory = Path(directory or CHECKPOINT_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.pt"
     with atomic_write(path) as f:

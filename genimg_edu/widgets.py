@@ -13,8 +13,6 @@ pytest (nbval), where nothing could ever move a slider.
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 import torch

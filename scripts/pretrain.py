@@ -47,12 +47,13 @@ RECIPES = {
     "dcgan-mnist": dict(model=dict(z_dim=64, width=64, refine=True), disc=dict(width=64, spectral=True, refine=True),
                         step=dict(loss="hinge", lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.999), ema_decay=0.999, shift=2),
                         fit=dict(max_steps=20000, batch_size=64), every=2500, seed=0),
-    # dcgan-mnist's recipe, class-conditional (the earlier lr 2e-4 recipe without `refine` and with the
-    # mode-seeking term measured FD 4.7 x in the plain instrument's features)
-    "cgan-mnist": dict(model=dict(z_dim=64, width=64, n_classes=10, refine=True),
-                       disc=dict(width=64, spectral=True, n_classes=10, refine=True),
-                       step=dict(loss="hinge", lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.999), ema_decay=0.999, shift=2),
-                       fit=dict(max_steps=20000, batch_size=64), every=2500, seed=0),
+    # Tried on 2026-11-29: dcgan-mnist's recipe (refine, lr 2e-3, no mode-seeking term) made class-conditional
+    # collapses within each class — labels 100 % and IS 1.01 x on val, but FD 17 x at 2,500 steps and 20 x
+    # at 5,000 (the DCGAN: 14 x and 6.8 x) — so the shipped recipe below keeps the mode-seeking term.
+    "cgan-mnist": dict(model=dict(z_dim=64, width=64, n_classes=10), disc=dict(width=64, spectral=True, n_classes=10),
+                       step=dict(loss="hinge", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), ema_decay=0.999, shift=2,
+                                 mode_seeking=1.0),
+                       fit=dict(max_steps=24000, batch_size=64), every=4000, seed=0),
     "vae-mnist": dict(model=dict(width=32, z_dim=32, hidden=256), step=dict(lr=2e-3, shift=1, warmup=200),
                       fit=dict(max_steps=12000, batch_size=128), seed=0),
     "vae2d-mnist": dict(model=dict(hidden=(512, 256), z_dim=2), step=dict(lr=2e-3, shift=1, warmup=200),

@@ -61,7 +61,7 @@ def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
     def measure(step, k):
         step.G.eval()
         samples = step.G.sample(500, generator=torch.Generator().manual_seed(1))
-        return {k: round(v, 4) for k, v in mnist_quality(samples, classifier=classifier).items()
+        return {k: round(v, 4) for k, v in mnist_quality(samples, classifier=classifier, reference="val").items()
                 if k in ("is_ratio", "fd_ratio")}
 
     history = fit(step, (x,), max_steps=steps, batch_size=64, seed=seed, callbacks=[measure], eval_every=every,
