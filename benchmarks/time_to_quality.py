@@ -69,7 +69,7 @@ RECIPES = {"gan": {"course": course_gan, "plain": plain_gan}, "vae": {"course": 
 @torch.no_grad()
 def measure(kind: str, step) -> dict:
     if kind == "gan":
-        G = step.ema.model if step.ema else step.G
+        G = step.sampler
         G.eval()
         report = mnist_quality(G.sample(1000, generator=torch.Generator().manual_seed(1)))
         return {"is_ratio": round(report["is_ratio"], 3), "fd_ratio": round(report["fd_ratio"], 2)}
