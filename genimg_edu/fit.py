@@ -82,7 +82,7 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
         torch.manual_seed(seed)
         if checkpoint and Path(checkpoint).exists():
             history = _restore(step, g, load_checkpoint(checkpoint), run, checkpoint)
-        report = default_reporter(log_every=log_every) if reporter == "auto" else reporter
+        report = default_reporter() if reporter == "auto" else reporter
         report = report if report is not None else LogReporter(every=log_every)
         report.start(history, max_steps, step)
         good, start, seconds0 = _snapshot(step, g, history), time.perf_counter(), history["seconds"]

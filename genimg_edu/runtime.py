@@ -84,10 +84,10 @@ def in_notebook() -> bool:
     return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
 
 
-def default_reporter(*, log_every: int = 100):
+def default_reporter():
     """How `fit` shows progress when the caller does not say: the live dashboard (loss curves, samples,
-    a progress bar) in a notebook a browser shows; otherwise None, which `fit` turns into a log line
-    every `log_every` steps — the same in a terminal, under nbval and in tests."""
+    a progress bar) in a notebook a browser shows; otherwise None, which `fit` turns into log lines
+    (its `LogReporter`) — the same in a terminal, under nbval and in tests."""
     if is_live() and in_notebook():
         from genimg_edu.dashboard import LiveReporter
 
