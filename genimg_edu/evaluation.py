@@ -35,6 +35,18 @@ def instrument(name: str = "cnn-mnist"):
     return pretrained.load(name, device="cpu")
 
 
+def draw_samples(model, *, n: int = 1000, seed: int = 1234, conditional: bool = False,
+                 chunk: int = 250, **sampling) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(n samples, their labels or None) of a generator, drawn as the protocol draws them: from one seeded
+    generator, in chunks of `chunk` (memory), every digit n/10 times when `conditional`.
+    `sampling` goes to ``model.sample`` (e.g. a flow model's ``steps``, ``method``, ``guidance``)."""
+    labels = torch.arange(n) % 10 if conditional else None
+    g = torch.Generator().manual_seed(seed)
+    parts = [model.sample(len(i), labels=None if labels is None else labels[i], generator=g, **sampling)
+             for i in torch.arange(n).split(chunk)]
+    return torch.cat(parts).cpu(), labels
+
+
 def copy_share(samples: torch.Tensor, *, reference: str = "test") -> tuple[float, float]:
     """(share of samples that are near-copies of a training digit, the distance threshold used).
 
@@ -47,9 +59,43 @@ def copy_share(samples: torch.Tensor, *, reference: str = "test") -> tuple[float
 
     x_train, _ = load_dataset("mnist", "train")
     x_ref, _ = load_dataset("mnist", reference)
-    threshold = float(torch.quantile(metrics.nearest_distances(x_ref, x_train), COPY_PERCENTILE / 100))
-    d = metrics.nearest_distances(samples.cpu(), x_train)
-    return float((d < threshold).float().mean()), threshold
+    pixels = _pixel_distances(samples, x_ref, x_train)
+    return pixels["copy_share"], pixels["threshold"]
+
+
+def _pixel_distances(samples, x_ref, x_train) -> dict:
+    """Nearest-training distances of the samples and of the reference digits, computed once, and what
+    follows from them: their means (over as many reference digits as samples) and the copy share."""
+    d_gen = metrics.nearest_distances(samples.cpu(), x_train)
+    d_ref = metrics.nearest_distances(x_ref, x_train)
+    threshold = float(torch.quantile(d_ref, COPY_PERCENTILE / 100))
+    return {"nn_samples": float(d_gen.mean()), "nn_test": float(d_ref[:len(samples)].mean()),
+            "copy_share": float((d_gen < threshold).float().mean()), "threshold": threshold}
+
+
+def _in_features(samples, labels, classifier, x_ref, x_train) -> dict:
+    """The classifier-based figures of `mnist_quality`, in one instrument's features."""
+    n = len(samples)
+    f_ref, p_ref = metrics.classifier_outputs(x_ref[:n], classifier)
+    f_train, _ = metrics.classifier_outputs(x_train[:n], classifier)
+    f_gen, p_gen = metrics.classifier_outputs(samples, classifier)
+    report = {
+        "inception_score": metrics.inception_score(p_gen),
+        "is_ratio": metrics.inception_score(p_gen) / metrics.inception_score(p_ref),
+        "frechet_distance": metrics.frechet_distance(f_gen, f_ref),
+        "fd_ratio": metrics.frechet_distance(f_gen, f_ref) / metrics.frechet_distance(f_train, f_ref),
+    }
+    if labels is not None:
+        report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).float().mean())
+    return report
+
+
+def _splits(reference: str):
+    from genimg_edu.data import load_dataset
+
+    if reference not in ("val", "test"):
+        raise ValueError(f"reference must be 'val' or 'test', got {reference!r}")
+    return load_dataset("mnist", reference)[0], load_dataset("mnist", "train")[0]
 
 
 @torch.no_grad()
@@ -66,36 +112,19 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
     - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
       samples and for the reference digits; ``copy_share``: see `copy_share`.
     """
-    from genimg_edu.data import load_dataset
-
-    if reference not in ("val", "test"):
-        raise ValueError(f"reference must be 'val' or 'test', got {reference!r}")
+    x_ref, x_train = _splits(reference)
     if classifier is None or isinstance(classifier, str):
         classifier = instrument(classifier or "cnn-mnist")
-    n = len(samples)
-    x_train, _ = load_dataset("mnist", "train")
-    x_ref, _ = load_dataset("mnist", reference)
-    f_ref, p_ref = metrics.classifier_outputs(x_ref[:n], classifier)
-    f_train, _ = metrics.classifier_outputs(x_train[:n], classifier)
-    f_gen, p_gen = metrics.classifier_outputs(samples, classifier)
-    report = {
-        "inception_score": metrics.inception_score(p_gen),
-        "is_ratio": metrics.inception_score(p_gen) / metrics.inception_score(p_ref),
-        "frechet_distance": metrics.frechet_distance(f_gen, f_ref),
-        "fd_ratio": metrics.frechet_distance(f_gen, f_ref) / metrics.frechet_distance(f_train, f_ref),
-        "nn_samples": float(metrics.nearest_distances(samples.cpu(), x_train).mean()),
-        "nn_test": float(metrics.nearest_distances(x_ref[:n], x_train).mean()),
-        "copy_share": copy_share(samples, reference=reference)[0],
-    }
-    if labels is not None:
-        report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).float().mean())
-    return report
+    pixels = _pixel_distances(samples, x_ref, x_train)
+    return {**_in_features(samples, labels, classifier, x_ref, x_train),
+            **{k: pixels[k] for k in ("nn_samples", "nn_test", "copy_share")}}
 
 
+@torch.no_grad()
 def both_instruments(samples: torch.Tensor, *, labels: torch.Tensor | None = None, reference: str = "test") -> dict:
     """`mnist_quality` in "cnn-mnist"'s features, plus ``plain_fd_ratio`` / ``plain_is_ratio``
     (/ ``plain_label_accuracy``) measured in "cnn-mnist-plain"'s: the figures every gate checks."""
     report = mnist_quality(samples, labels=labels, reference=reference)
-    plain = mnist_quality(samples, labels=labels, classifier="cnn-mnist-plain", reference=reference)
+    plain = _in_features(samples, labels, instrument("cnn-mnist-plain"), *_splits(reference))
     report.update({f"plain_{k}": plain[k] for k in ("fd_ratio", "is_ratio", "label_accuracy") if k in plain})
     return report

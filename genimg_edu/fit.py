@@ -16,7 +16,13 @@ What it adds to a plain ``for`` loop, each because learners lose work without it
   identical to an uninterrupted one (on the CPU, for a seed);
 - **a NaN guard**: a non-finite loss stops training with a message and puts back
   the last good state (kept every ``guard_every`` steps);
-- **Ctrl-C** (KeyboardInterrupt) stops at the end of the current step, keeps and saves the state.
+- **Ctrl-C** (KeyboardInterrupt) stops at the end of the current step, keeps and saves the state;
+- **several processes** under ``torchrun``: when a process group is initialised
+  (`torch.distributed`), the step's network is wrapped in PyTorch's
+  `DistributedDataParallel`, each process takes its share of every batch (so
+  ``batch_size`` is the total), the losses are averaged over processes, and only
+  rank 0 reports and writes checkpoints (with every rank's random state, so a
+  resumed run continues each process's noise).
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch import distributed as dist
 
 from genimg_edu.io import atomic_write
 from genimg_edu.runtime import default_reporter
@@ -75,15 +82,21 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
     n = len(data[0])
     if any(len(t) != n for t in data):
         raise ValueError(f"data tensors must have the same length, got {[len(t) for t in data]}")
-    g = torch.Generator().manual_seed(seed)  # the noise inside steps: z, augmentation
-    run = {"seed": seed, "batch_size": batch_size, "n": n}
+    rank, world = _rank_and_world()
+    if batch_size % world:
+        raise ValueError(f"batch_size {batch_size} must be divisible by the number of processes {world}")
+    g = torch.Generator().manual_seed(seed + RANK_SEED * rank)  # the noise inside steps: z, augmentation
+    run = {"seed": seed, "batch_size": batch_size, "n": n, **({"world_size": world} if world > 1 else {})}
     history = {"eval": [], "steps": 0, "seconds": 0.0, "status": "running"}
     with torch.random.fork_rng(devices=[]):  # dropout etc. depend on the seed; the caller's RNG is untouched
-        torch.manual_seed(seed)
+        torch.manual_seed(seed + RANK_SEED * rank)
         if checkpoint and Path(checkpoint).exists():
             history = _restore(step, g, load_checkpoint(checkpoint), run, checkpoint)
+        if world > 1:
+            step.distribute()  # after a restore, so every process starts from the same weights
         report = default_reporter() if reporter == "auto" else reporter
         report = report if report is not None else LogReporter(every=log_every)
+        report = report if rank == 0 else LogReporter(every=0)
         report.start(history, max_steps, step)
         good, start, seconds0 = _snapshot(step, g, history), time.perf_counter(), history["seconds"]
         save = (lambda: save_checkpoint(checkpoint, step, g, history, run)) if checkpoint else (lambda: None)
@@ -91,22 +104,23 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
         with _deferred_interrupt() as interrupt:
             while True:
                 k = history["steps"]
-                if max_steps is not None and k >= max_steps:
-                    history["status"] = "finished"
+                status = ("finished" if max_steps is not None and k >= max_steps else
+                          "time budget" if max_seconds is not None and time.perf_counter() - start >= max_seconds
+                          else "interrupted" if interrupt["hit"] else None)
+                status = _agree(status) if world > 1 else status  # rank 0's clock and Ctrl-C decide for all
+                if status:
+                    history["status"] = status
                     break
-                if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                    history["status"] = "time budget"
-                    break
-                if interrupt["hit"]:
-                    history["status"] = "interrupted"
-                    break
-                batch = tuple(t[batch_indices(n, batch_size, seed=seed, step=k)] for t in data)
+                share = batch_size // world  # this process's share of the batch
+                rows = batch_indices(n, batch_size, seed=seed, step=k)[rank * share:(rank + 1) * share]
+                batch = tuple(t[rows] for t in data)
                 try:
                     out = step(batch, g)
                 except KeyboardInterrupt:  # raised inside the step (not in the main thread): undo the half step
                     _put_back(step, g, history, good)
                     history["status"] = "interrupted"
                     break
+                out = _mean_over_processes(out) if world > 1 else out
                 bad = {name: v for name, v in out.items() if not math.isfinite(v)}
                 if bad:
                     _put_back(step, g, history, good)
@@ -119,7 +133,7 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
                     history.setdefault(name, []).append(v)
                 history["steps"] = k = k + 1
                 history["seconds"] = seconds0 + time.perf_counter() - start
-                if callbacks and k % eval_every == 0:
+                if callbacks and k % eval_every == 0 and rank == 0:
                     _evaluate(step, callbacks, k, history)
                 if k % guard_every == 0:
                     good = _snapshot(step, g, history)
@@ -135,10 +149,42 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
     return history
 
 
+RANK_SEED = 1_000_003  # process r draws its noise from seed + r·RANK_SEED
+
+
+def _rank_and_world() -> tuple[int, int]:
+    """(this process's rank, number of processes): (0, 1) unless torchrun started a process group."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _agree(status: str | None) -> str | None:
+    """Rank 0's decision to stop (or not), sent to every process so they stop at the same step."""
+    box = [status]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _mean_over_processes(out: dict[str, float]) -> dict[str, float]:
+    """The batch's losses averaged over processes: every process sees (and logs) the same numbers."""
+    values = torch.tensor(list(out.values()), dtype=torch.float64)
+    dist.all_reduce(values)
+    return dict(zip(out, (values / dist.get_world_size()).tolist()))
+
+
 def save_checkpoint(path, step, g: torch.Generator, history: dict, run: dict) -> None:
-    """Write everything a resume needs, atomically (temporary file, then rename)."""
-    state = {"format": CHECKPOINT_FORMAT, "run": run, "step": step.state_dict(), "rng": g.get_state(),
-             "torch_rng": torch.get_rng_state(), "history": history}
+    """Write everything a resume needs, atomically (temporary file, then rename).
+    Under torchrun every process must call it; rank 0 writes, with all ranks' random states."""
+    rng = {"rng": g.get_state(), "torch_rng": torch.get_rng_state()}
+    rank, world = _rank_and_world()
+    if world > 1:
+        ranks = [None] * world
+        dist.all_gather_object(ranks, rng)
+        rng["ranks"] = ranks
+        if rank != 0:
+            return
+    state = {"format": CHECKPOINT_FORMAT, "run": run, "step": step.state_dict(), **rng, "history": history}
     with atomic_write(path) as f:
         torch.save(state, f)
 
@@ -160,8 +206,9 @@ def _restore(step, g, state, run, path) -> dict:
         raise CheckpointMismatch(f"{path} was written by a run with {state['run']}, not {run}; "
                                  "pass another checkpoint path to start afresh, or the same settings to resume")
     step.load_state_dict(state["step"])
-    g.set_state(state["rng"])
-    torch.set_rng_state(state["torch_rng"])
+    rng = state["ranks"][_rank_and_world()[0]] if "ranks" in state else state
+    g.set_state(rng["rng"])
+    torch.set_rng_state(rng["torch_rng"])
     return dict(state["history"], status="running")
 
 

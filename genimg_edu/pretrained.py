@@ -21,13 +21,14 @@ from pathlib import Path
 import torch
 
 from genimg_edu.io import atomic_write
-from genimg_edu.models import ConvVAE, DCGANGenerator, MLPVAE, MNISTClassifier
+from genimg_edu.models import ConvVAE, DCGANGenerator, MLPVAE, MNISTClassifier, TinyUNet
 
 CHECKPOINT_DIR = Path(__file__).with_name("checkpoints")
 RESULTS_DIR = Path(__file__).with_name("results")  # precomputed results (sweeps) the notebooks plot
 MANIFEST = CHECKPOINT_DIR / "manifest.json"
-NAMES = ("cnn-mnist", "cnn-mnist-plain", "dcgan-mnist", "cgan-mnist", "vae-mnist", "vae2d-mnist", "betavae-shapes")
-MODEL_CLASSES = {cls.__name__: cls for cls in (MNISTClassifier, DCGANGenerator, ConvVAE, MLPVAE)}
+NAMES = ("cnn-mnist", "cnn-mnist-plain", "dcgan-mnist", "cgan-mnist", "vae-mnist", "vae2d-mnist", "betavae-shapes",
+         "flow-mnist")
+MODEL_CLASSES = {cls.__name__: cls for cls in (MNISTClassifier, DCGANGenerator, ConvVAE, MLPVAE, TinyUNet)}
 
 
 class CheckpointError(ValueError):

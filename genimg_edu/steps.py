@@ -24,6 +24,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 
 from genimg_edu import losses
 from genimg_edu.augment import nuisance, random_shift
+from genimg_edu.diffusion import flow_path
 from genimg_edu.runtime import noise
 
 
@@ -49,7 +50,7 @@ class Step:
 
     modules: dict[str, torch.nn.Module]
     optimizers: dict[str, torch.optim.Optimizer]
-    schedulers: dict = {}
+    schedulers: dict
     steps: int = 0  # updates done so far (part of the state, for schedules such as KL warm-up)
 
     @property
@@ -65,6 +66,22 @@ class Step:
     def train(self) -> None:
         for m in self.modules.values():
             m.train()
+
+    def distribute(self) -> None:
+        """Under torchrun: wrap `net`, the module the loss is computed through, in PyTorch's
+        `DistributedDataParallel` — it copies rank 0's weights to every process and averages the
+        gradients over processes inside ``backward()``. The optimisers keep the same parameters.
+        BatchNorm layers still normalise over each process's share of the batch (`nn.SyncBatchNorm`
+        on GPUs would use the whole batch); with GroupNorm (the U-Net) it makes no difference."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if not hasattr(self, "net"):
+            raise NotImplementedError(f"{type(self).__name__} does not run on several processes "
+                                      "(a two-player update needs more than one wrapped network); train it with one")
+        if isinstance(self.net, DistributedDataParallel):  # fit called again in the same processes
+            return
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self.net = DistributedDataParallel(self.net, device_ids=ids)
 
     def _schedule(self, opt_name: str, decay_steps: int | None, warmup: int) -> None:
         _require(isinstance(warmup, int) and warmup >= 0, "warmup", warmup, "a non-negative number of steps")
@@ -98,6 +115,7 @@ class ClassifierStep(Step):
         _require(lr > 0, "lr", lr, "positive")
         _require(isinstance(shift, int) and shift >= 0, "shift", shift, "a non-negative number of pixels")
         self.shift, self.robust = shift, robust
+        self.net = model  # what the loss runs through (a DistributedDataParallel wrapper under torchrun)
         self.modules = {"model": model}
         self.optimizers = {"opt": torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)}
         self._schedule("opt", decay_steps, warmup)
@@ -107,9 +125,9 @@ class ClassifierStep(Step):
         x = random_shift(x, self.shift, generator=generator)
         x = nuisance(x, generator=generator) if self.robust else x
         x, y = x.to(self.device), y.to(self.device)
-        model, opt = self.modules["model"], self.optimizers["opt"]
+        opt = self.optimizers["opt"]
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(self.net(x), y)
         loss.backward()
         opt.step()
         for s in self.schedulers.values():
@@ -136,6 +154,7 @@ class VAEStep(Step):
         _require(isinstance(kl_warmup, int) and kl_warmup >= 0, "kl_warmup", kl_warmup, "a non-negative number of steps")
         _require(isinstance(shift, int) and shift >= 0, "shift", shift, "a non-negative number of pixels")
         self.beta, self.kl_warmup, self.shift = beta, kl_warmup, shift
+        self.net = _Terms(model)  # model.terms as a forward pass (what DistributedDataParallel wraps)
         self.modules = {"model": model}
         self.optimizers = {"opt": optimizer(model.parameters(), lr=lr)}  # any torch.optim class
         self._schedule("opt", decay_steps, warmup)
@@ -146,9 +165,9 @@ class VAEStep(Step):
 
     def __call__(self, batch, generator):
         x = random_shift(batch[0], self.shift, generator=generator).to(self.device)
-        model, opt = self.modules["model"], self.optimizers["opt"]
+        opt = self.optimizers["opt"]
         opt.zero_grad()
-        rec, kl = model.terms(x)  # (B,), (B,) nats per image
+        rec, kl = self.net(x)  # model.terms(x): (B,), (B,) nats per image
         loss = losses.vae_loss(rec, kl, beta=self.kl_weight())
         loss.backward()
         opt.step()
@@ -208,6 +227,7 @@ class GANStep(Step):
         self.modules = {"G": G, "D": D}
         self.optimizers = {"G": torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
                            "D": torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)}
+        self.schedulers = {}
         self.ema = None
         if ema_decay is not None:
             self.ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
@@ -286,6 +306,17 @@ class GANStep(Step):
         return G.eval()
 
 
+class _Terms(torch.nn.Module):
+    """A VAE's ``terms`` as a module's forward pass: `DistributedDataParallel` averages gradients of forward only."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x):
+        return self.vae.terms(x)
+
+
 class _Unpack(torch.nn.Module):
     """`update_bn` calls ``model(batch)`` with one object: unpack it into the generator's (z, labels)."""
 
@@ -295,3 +326,81 @@ class _Unpack(torch.nn.Module):
 
     def forward(self, batch):
         return self.G(batch["z"], batch["labels"])
+
+
+class FlowStep(Step):
+    """Flow matching (Lipman et al. 2023; rectified flow, Liu et al. 2023): regress the velocity of the straight
+    path from data to noise, ``L = E_{t, x_0, ε} ‖v_θ(x_t, t, y) − (ε − x_0)‖²`` with ``x_t = (1 − t)·x_0 + t·ε``
+    (`diffusion.flow_path`), mean over pixels and batch, with Adam.
+
+    - ``t_sampling``: "uniform", or "logit-normal" (t = sigmoid(n), n ~ N(0, 1); Esser et al. 2024), which
+      spends the updates on the middle of the path, where the velocity is hardest to guess;
+    - ``label_dropout``: with labelled batches (x, y), the share of labels replaced by the "no class" token,
+      so one network learns both velocities classifier-free guidance mixes (Ho & Salimans 2022);
+    - ``ema_decay``: keep an exponential moving average of the weights (`sampler`), as for the GANs;
+    - ``decay_steps`` / ``warmup``: a cosine learning-rate schedule; ``rescale=False`` for data already
+      centred (the 2-D ring), otherwise images in [0, 1] are mapped to [−1, 1].
+    """
+
+    T_SAMPLING = ("uniform", "logit-normal")
+
+    def __init__(self, model, *, lr: float = 2e-3, t_sampling: str = "logit-normal", label_dropout: float = 0.1,
+                 ema_decay: float | None = None, decay_steps: int | None = None, warmup: int = 0,
+                 rescale: bool = True, preview_seed: int = 0):
+        _require(lr > 0, "lr", lr, "positive")
+        _require(t_sampling in self.T_SAMPLING, "t_sampling", t_sampling, f"one of {self.T_SAMPLING}")
+        _require(0 <= label_dropout < 1, "label_dropout", label_dropout, "in [0, 1)")
+        _require(ema_decay is None or 0 <= ema_decay < 1, "ema_decay", ema_decay, "None or in [0, 1)")
+        self.t_sampling, self.label_dropout, self.rescale = t_sampling, label_dropout, rescale
+        self.model = self.net = model  # `net`: what the loss runs through (wrapped under torchrun)
+        self.modules = {"model": model}
+        self.optimizers = {"opt": torch.optim.Adam(model.parameters(), lr=lr)}
+        self._schedule("opt", decay_steps, warmup)
+        self.ema = None
+        if ema_decay is not None:
+            self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            self.modules["model_ema"] = self.ema
+        self._preview_seed = preview_seed
+
+    def sample_t(self, n: int, generator) -> torch.Tensor:
+        u = torch.randn(n, generator=generator) if self.t_sampling == "logit-normal" else torch.rand(n, generator=generator)
+        return torch.sigmoid(u) if self.t_sampling == "logit-normal" else u
+
+    def __call__(self, batch, generator):
+        x0 = batch[0] * 2 - 1 if self.rescale else batch[0]
+        y = batch[1] if len(batch) > 1 else None
+        eps, t = noise(*x0.shape, generator=generator), self.sample_t(len(x0), generator)
+        if y is not None and self.label_dropout:
+            drop = torch.rand(len(y), generator=generator) < self.label_dropout
+            y = torch.where(drop, torch.full_like(y, self.model.n_classes), y)  # the "no class" token
+        x_t, v = flow_path(x0, eps, t)
+        x_t, v, t = x_t.to(self.device), v.to(self.device), t.to(self.device)
+        y = y.to(self.device) if y is not None else None
+        opt = self.optimizers["opt"]
+        opt.zero_grad()
+        loss = F.mse_loss(self.net(x_t, t, y), v)
+        loss.backward()
+        opt.step()
+        for s in self.schedulers.values():
+            s.step()
+        if self.ema:
+            self.ema.update_parameters(self.model)
+        self.steps += 1
+        return {"loss": loss.item()}
+
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The network to sample from: the weight average when there is one."""
+        return self.ema.module if self.ema else self.model
+
+    @torch.no_grad()
+    def preview(self):
+        if len(self.model.data_shape) != 3:
+            return None
+        net = self.sampler
+        was_training = net.training
+        net.eval()
+        labels = torch.arange(16) % net.n_classes if net.n_classes else None
+        images = net.sample(16, labels=labels, steps=8, generator=torch.Generator().manual_seed(self._preview_seed))
+        net.train(was_training)
+        return images

@@ -18,7 +18,7 @@ def test_every_shipped_name_has_a_recipe():
 
 METRIC = {"cnn-mnist": "test_accuracy", "cnn-mnist-plain": "test_accuracy", "dcgan-mnist": "plain_fd_ratio",
           "cgan-mnist": "label_accuracy_seeds", "vae-mnist": "test_neg_elbo_nats", "vae2d-mnist": "test_neg_elbo_nats",
-          "betavae-shapes": "test_neg_elbo_nats"}
+          "betavae-shapes": "test_neg_elbo_nats", "flow-mnist": "guided_label_accuracy_seeds"}
 
 
 @pytest.mark.parametrize("name", sorted(METRIC))
@@ -27,7 +27,8 @@ def test_every_recipe_runs_through_fit_and_writes_into_out(name, tmp_path):
     assert set(METRIC) == set(pretrain.RECIPES)
     shipped = (pretrained.CHECKPOINT_DIR / "manifest.json").read_bytes()
     cmd = [sys.executable, "scripts/pretrain.py", name, "--steps", "3", "--out", str(tmp_path / "out"),
-           "--runs", str(tmp_path / "runs")]
+           "--runs", str(tmp_path / "runs")] + (
+        ["--sample-steps", "1", "--eval-samples", "100"] if name == "flow-mnist" else [])
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
                          env={"GENIMG_THREADS": "1", "PATH": ""})
     assert out.returncode == 0, out.stderr[-2000:]
@@ -41,6 +42,16 @@ def test_every_recipe_runs_through_fit_and_writes_into_out(name, tmp_path):
     again = subprocess.run(cmd + ["--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=300,
                            env={"GENIMG_THREADS": "1", "PATH": ""})
     assert again.returncode == 0 and "dry run, nothing written" in again.stdout, again.stderr[-2000:]
+
+
+def test_the_flow_model_samples_with_its_recipe_settings_by_default():
+    """Notebooks, gates and the manifest sample flow-mnist the same way: the model's defaults are the recipe's."""
+    import inspect
+
+    from genimg_edu.models import TinyUNet
+
+    defaults = {k: p.default for k, p in inspect.signature(TinyUNet.sample).parameters.items()}
+    assert {k: defaults[k] for k in pretrain.RECIPES["flow-mnist"]["sampling"]} == pretrain.RECIPES["flow-mnist"]["sampling"]
 
 
 def test_an_unknown_name_is_refused():

@@ -10,7 +10,7 @@ import torch
 
 from genimg_edu import pretrained, seed_everything
 from genimg_edu.data import load_dataset
-from genimg_edu.evaluation import both_instruments, copy_share, mnist_quality
+from genimg_edu.evaluation import both_instruments, copy_share, draw_samples, mnist_quality
 from genimg_edu.fit import fit
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MNISTClassifier
 from genimg_edu.steps import ClassifierStep, GANStep, VAEStep
@@ -129,3 +129,46 @@ def test_pretrained_cgan_frechet_distance_in_both_instruments(cgan_reports):
 
 def test_pretrained_cgan_does_not_copy():
     assert _copies("cgan-mnist", conditional=True) <= 0.01
+
+
+@pytest.fixture(scope="module")
+def flow_reports():
+    """flow-mnist at its default sampler (Heun, guided at the recipe's scale), 1,000 samples each, the
+    manifest's seed: guided (every digit 100 times) and unconditional. About a minute on two cores."""
+    torch.set_num_threads(2)
+    model = pretrained.load("flow-mnist", device="cpu")  # sampled with its defaults, the recipe's (test_pretrain_script)
+    guided, labels = draw_samples(model, conditional=True, seed=1234)
+    uncond, _ = draw_samples(model, seed=1234)
+    return (both_instruments(guided, labels=labels), both_instruments(uncond),
+            copy_share(torch.cat([guided, uncond]))[0])
+
+
+def test_pretrained_flow_guided_labels_and_frechet_distance(flow_reports):
+    guided = flow_reports[0]
+    assert guided["label_accuracy"] >= 0.97 and guided["plain_label_accuracy"] >= 0.97
+    assert guided["fd_ratio"] <= 5.0 and guided["plain_fd_ratio"] <= 5.0
+
+
+def test_pretrained_flow_labels_over_five_sampling_seeds_as_recorded(flow_reports):
+    """The five seeds are measured by scripts/pretrain.py (5,000 guided samples, minutes here); the first is
+    re-measured above, so the manifest's figures are this checkpoint's."""
+    metrics = pretrained.manifest()["flow-mnist"]["metrics"]
+    assert metrics["guided_label_accuracy_seeds"][0] == pytest.approx(flow_reports[0]["label_accuracy"], abs=0.002)
+    assert min(metrics["guided_label_accuracy_seeds"]) >= 0.97, metrics["guided_label_accuracy_seeds"]
+    assert metrics["guided_copy_share_5000"] <= 0.01
+
+
+def test_pretrained_flow_unconditional_inception_score(flow_reports):
+    assert flow_reports[1]["is_ratio"] >= 0.80
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 stays open: the shipped flow-mnist (5,000 steps, 52 min) reaches "
+                   "8.9 x unconditionally (plain 9.7 x), still falling when its budget ran out; strict, so a "
+                   "checkpoint that meets the gate turns this into a failure until the mark is removed")
+def test_pretrained_flow_unconditional_frechet_distance_in_both_instruments(flow_reports):
+    uncond = flow_reports[1]
+    assert uncond["fd_ratio"] <= 8.0 and uncond["plain_fd_ratio"] <= 8.0
+
+
+def test_pretrained_flow_does_not_copy(flow_reports):
+    assert flow_reports[2] <= 0.01, "at most 1 % near-copies among 2,000 samples"

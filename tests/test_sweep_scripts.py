@@ -45,3 +45,26 @@ def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_p
     text = readme.read_text()
     assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
     assert "| GAN: IS ratio / FD ratio | course |" in text and "after 0.5 s" in text
+
+
+def test_flow_sampling_measures_every_sampler_and_scale(tmp_path):
+    """A 2-step flow model is enough to check the script: every sampler, every scale, the chosen scale."""
+    model_dir, out = tmp_path / "model", tmp_path / "flow.json"
+    for cmd in ([sys.executable, "scripts/pretrain.py", "flow-mnist", "--steps", "2", "--sample-steps", "1",
+                 "--eval-samples", "100", "--out", str(model_dir), "--runs", str(tmp_path / "runs")],
+                [sys.executable, "scripts/flow_sampling.py", "--n", "20", "--quick", "--model-dir", str(model_dir),
+                 "--out", str(out)]):
+        run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+        assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import flow_sampling
+
+    assert {m: [r["steps"] for r in rows] for m, rows in result["samplers"].items()} == \
+        {m: list(s) for m, s in flow_sampling.QUICK_SAMPLERS.items()}
+    assert [r["guidance"] for r in result["guidance"]] == list(flow_sampling.QUICK_SCALES)
+    assert result["samplers"]["heun"][1]["nfe"] == 3 and 0 <= result["guidance"][0]["recall"] <= 1
+    assert result["chosen_guidance"]["guidance"] in flow_sampling.QUICK_SCALES
+    chosen = result["chosen_sampler"]
+    assert chosen["steps"] in flow_sampling.QUICK_SAMPLERS[chosen["method"]]
+    assert result["command"] == "python scripts/flow_sampling.py --n 20 --quick" and result["reference"] == "val"

@@ -7,6 +7,7 @@ import torch
 from genimg_edu import widgets
 from genimg_edu.data import load_photo
 from genimg_edu.data.toy import ring_of_gaussians
+from genimg_edu.models import TinyUNet
 
 RING = ring_of_gaussians(512, std=0.1, generator=torch.Generator().manual_seed(0))
 
@@ -20,6 +21,14 @@ class TinyDecoder(torch.nn.Module):
 
     def sample(self, n, *, labels, generator):
         return self(torch.randn(n, 2, generator=generator) + labels[:, None].float())
+
+
+def tiny_flow():
+    """A small random U-Net whose output is not the calm zero start, so its pictures differ with the settings."""
+    torch.manual_seed(0)
+    net = TinyUNet(width=8, emb_dim=16)
+    torch.nn.init.normal_(net.out[-1].weight, std=0.3)
+    return net.eval()
 
 
 def _walk(widget):
@@ -43,6 +52,8 @@ def every_control(live):
         "class picker": widgets.class_picker(decode, n=4),
         "latent explorer": widgets.latent_explorer(decode, torch.tensor([0.5, -0.5]), names=["z₁", "z₂"]),
         "interpolation": widgets.interpolation_slider(decode, torch.zeros(2), torch.ones(2), steps=3),
+        "guidance explorer": widgets.guidance_explorer(tiny_flow(), n=2, steps=2),
+        "denoising slider": widgets.denoising_slider(tiny_flow(), n=2, steps=4),
     }
 
 
@@ -50,7 +61,7 @@ def test_every_control_is_labelled(every_control):
     """A screen reader (and a learner) can tell each control from its neighbours."""
     for name, box in every_control.items():
         controls = [w for w in _walk(box)
-                    if isinstance(w, (W.ValueWidget, W.Button)) and not isinstance(w, (W.Image, W.Label))]
+                    if isinstance(w, (W.ValueWidget, W.Button)) and not isinstance(w, (W.Image, W.Label, W.HTML))]
         assert controls, f"{name}: no controls found"
         for c in controls:
             label = c.description or c.tooltip or ""
@@ -63,6 +74,10 @@ def test_every_slider_of_the_controls_redraws_its_picture(every_control):
         for slider in [w for w in _walk(box) if isinstance(w, (W.IntSlider, W.FloatSlider))]:
             before = picture.value
             slider.value = slider.max if slider.value != slider.max else slider.min
+            assert picture.value != before, f"{name}: moving {slider.description!r} left the picture unchanged"
+        for slider in [w for w in _walk(box) if isinstance(w, (W.SelectionSlider, W.ToggleButtons))]:
+            before = picture.value
+            slider.index = len(slider.options) - 1 if slider.index != len(slider.options) - 1 else 0
             assert picture.value != before, f"{name}: moving {slider.description!r} left the picture unchanged"
 
 

@@ -179,3 +179,29 @@ def test_real_or_generated_quiz(notebook_run, artifacts):
     assert "Round 2 of 10" in text and ("right" in text or "wrong" in text), text
     assert changed_fraction(before, after, region(picture, out)) > 0.05, "round 2 shows another digit"
     assert_no_errors(nb)
+
+
+def test_flow_guidance_explorer(notebook_run, artifacts):
+    nb = notebook_run("07_diffusion")
+    out = nb.widget(nb.lab.widget_cells["07_diffusion"][0])
+    picture = out.locator("img.widget-image")
+    before, after = key_on_slider(nb, out, picture, artifacts, "guidance", "Home",  # w: the chosen scale → 0
+                                  shots="07_guidance", timing="07 guidance scale")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "w = 0 ignores the label: other digits"
+    old = picture.get_attribute("src")
+    seven = out.locator(".widget-toggle-buttons button", has_text="7")
+    seven.focus()
+    nb.page.keyboard.press("Space")
+    nb.wait_picture_change(picture, old)
+    assert "mod-active" in seven.get_attribute("class")
+    assert_no_errors(nb)
+
+
+def test_flow_denoising_slider(notebook_run, artifacts):
+    nb = notebook_run("07_diffusion")
+    out = nb.widget(nb.lab.widget_cells["07_diffusion"][1])
+    picture = out.locator("img.widget-image")
+    before, after = key_on_slider(nb, out, picture, artifacts, "t", "End",  # t: 1 (noise) → 0 (the image)
+                                  shots="07_denoising", timing="07 denoising t")
+    assert changed_fraction(before, after, region(picture, out)) > 0.2, "at t = 0 the noise has become digits"
+    assert_no_errors(nb)

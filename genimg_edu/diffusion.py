@@ -1,0 +1,119 @@
+"""Diffusion and flow matching: the forward process, the conversions between what a network can
+predict, and the samplers — the math of notebook 07, one function per equation.
+
+Every process here is a **Gaussian path** ``x_t = a_t·x_0 + σ_t·ε`` with ε ~ N(0, I):
+
+- DDPM (Ho et al. 2020): discrete t = 1 … T, ``a_t = √ᾱ_t``, ``σ_t = √(1 − ᾱ_t)``,
+  ``ᾱ_t = ∏_{s≤t} (1 − β_s)``, reached step by step by ``q(x_t | x_{t−1}) = N(√(1−β_t)·x_{t−1}, β_t·I)``;
+- flow matching / rectified flow (Lipman et al. 2023; Liu et al. 2023): continuous t ∈ [0, 1],
+  ``a_t = 1 − t``, ``σ_t = t`` — a straight line from the data (t = 0) to the noise (t = 1) — whose
+  velocity ``v = dx_t/dt = ε − x_0`` is what the network learns.
+
+Given x_t, predicting one of ε, x_0 or v determines the other two (`to_x0_eps`). Sampling runs
+the path backwards: along the probability-flow ODE ``dx/dt = v`` (Euler, Heun) or by
+DDPM's ancestral steps, which draw from the Gaussian posterior q(x_s | x_t, x_0) with the
+predicted x_0 (``method="stochastic"``).
+"""
+from __future__ import annotations
+
+import torch
+
+from genimg_edu.runtime import noise
+
+METHODS = ("euler", "heun", "stochastic")
+
+
+def linear_betas(T: int = 1000, *, beta_1: float = 1e-4, beta_T: float = 0.02) -> torch.Tensor:
+    """DDPM's schedule: β_t rising linearly from `beta_1` to `beta_T` over T steps (index t − 1)."""
+    return torch.linspace(beta_1, beta_T, T, dtype=torch.float64)
+
+
+def alpha_bar(betas: torch.Tensor) -> torch.Tensor:
+    """ᾱ_t = ∏_{s ≤ t} (1 − β_s): the signal left after t steps, index t − 1."""
+    return torch.cumprod(1 - betas, 0)
+
+
+def q_step(x_prev: torch.Tensor, beta: float, *, generator=None) -> torch.Tensor:
+    """One forward step: x_t ~ q(x_t | x_{t−1}) = N(√(1 − β_t)·x_{t−1}, β_t·I)."""
+    return (1 - beta) ** 0.5 * x_prev + beta ** 0.5 * noise(*x_prev.shape, generator=generator).to(x_prev)
+
+
+def q_sample(x0: torch.Tensor, a_bar: float, eps: torch.Tensor) -> torch.Tensor:
+    """The closed form that skips the steps: x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·ε ~ q(x_t | x_0)."""
+    return a_bar ** 0.5 * x0 + (1 - a_bar) ** 0.5 * eps
+
+
+def snr(a: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Signal-to-noise ratio a_t² / σ_t² of a Gaussian path (DDPM: ᾱ/(1 − ᾱ); flow: (1 − t)²/t²)."""
+    return a ** 2 / sigma ** 2
+
+
+def flow_path(x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x_t, v): the point ``(1 − t)·x_0 + t·ε`` of the straight path and its velocity ``ε − x_0``.
+    t has shape (B,) and broadcasts over the remaining dimensions."""
+    t = t.reshape(-1, *[1] * (x0.dim() - 1))
+    return (1 - t) * x0 + t * eps, eps - x0
+
+
+def to_x0_eps(x_t: torch.Tensor, v: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor]:
+    """From the velocity back to the two other predictions: ``x_0 = x_t − t·v``, ``ε = x_t + (1 − t)·v``."""
+    t = torch.as_tensor(t, dtype=x_t.dtype, device=x_t.device)
+    t = t.reshape(-1, *[1] * (x_t.dim() - 1)) if t.dim() else t
+    return x_t - t * v, x_t + (1 - t) * v
+
+
+def posterior(x_t, x0, *, a_t, s_t, a_s, s_s) -> tuple[torch.Tensor, float]:
+    """q(x_s | x_t, x_0) for s < t on a Gaussian path: (mean, variance).
+
+    With ``x_t = (a_t/a_s)·x_s + σ_{t|s}·ξ``, ``σ²_{t|s} = σ_t² − (a_t/a_s)²·σ_s²``, Bayes' rule gives
+    ``mean = (a_t/a_s)·σ_s²/σ_t²·x_t + a_s·σ²_{t|s}/σ_t²·x_0``, ``variance = σ²_{t|s}·σ_s²/σ_t²``
+    (DDPM's eq. 7 when a = √ᾱ, σ = √(1 − ᾱ)).
+    """
+    ratio = a_t / a_s
+    var_ts = s_t ** 2 - ratio ** 2 * s_s ** 2
+    mean = ratio * s_s ** 2 / s_t ** 2 * x_t + a_s * var_ts / s_t ** 2 * x0
+    return mean, var_ts * s_s ** 2 / s_t ** 2
+
+
+@torch.no_grad()
+def sample_flow(velocity, x1: torch.Tensor, *, steps: int = 20, method: str = "heun", generator=None,
+                t_end: float = 0.0, trace: list | None = None) -> torch.Tensor:
+    """Run the flow from noise x1 (t = 1) to `t_end` (0: data) in `steps` equal steps.
+
+    ``velocity(x, t)`` returns v at the float time t. "euler": ``x ← x + (s − t)·v(x, t)`` (one
+    network evaluation per step); "heun": Euler's guess, then the average of the slopes at both ends
+    (two per step, one at the last step); "stochastic": DDPM-style ancestral steps ``x_s ~ q(x_s | x_t, x̂_0)``
+    with the predicted x̂_0, fresh noise from `generator` at every step (one per step).
+    `trace`, a list, receives ``(t, x_t, x̂_0)`` before each step — the network's current guess of the
+    image — and ``(t_end, x, x)`` at the end.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    times = torch.linspace(1.0, t_end, steps + 1).tolist()
+    x = x1
+    for t, s in zip(times, times[1:]):
+        v = velocity(x, t)
+        if trace is not None:
+            trace.append((t, x, to_x0_eps(x, v, t)[0]))
+        if method == "euler" or (method == "heun" and s == 0):
+            x = x + (s - t) * v
+        elif method == "heun":
+            guess = x + (s - t) * v
+            x = x + (s - t) * (v + velocity(guess, s)) / 2
+        else:
+            x0, _ = to_x0_eps(x, v, t)
+            if s == 0:
+                x = x0
+                continue
+            mean, var = posterior(x, x0, a_t=1 - t, s_t=t, a_s=1 - s, s_s=s)
+            x = mean + var ** 0.5 * noise(*x.shape, generator=generator).to(x)
+    if trace is not None:
+        trace.append((t_end, x, x))
+    return x
+
+
+def evaluations(steps: int, method: str) -> int:
+    """Network evaluations (NFE) that `sample_flow` spends (guidance doubles the batch, not the count)."""
+    return 2 * steps - 1 if method == "heun" else steps
