@@ -185,15 +185,19 @@ def test_flow_guidance_explorer(notebook_run, artifacts):
     nb = notebook_run("07_diffusion")
     out = nb.widget(nb.lab.widget_cells["07_diffusion"][0])
     picture = out.locator("img.widget-image")
-    before, after = key_on_slider(nb, out, picture, artifacts, "guidance", "Home",  # w: the chosen scale → 0
-                                  shots="07_guidance", timing="07 guidance scale")
-    assert changed_fraction(before, after, region(picture, out)) > 0.05, "w = 0 ignores the label: other digits"
+    threes = shot(out, artifacts, "07_guidance_threes")
     old = picture.get_attribute("src")
-    seven = out.locator(".widget-toggle-buttons button", has_text="7")
-    seven.focus()
+    out.locator(".widget-toggle-buttons button", has_text="7").focus()
+    nb.page.keyboard.press("Tab")  # to the next digit, 8 (as in the class picker's test)
     nb.page.keyboard.press("Space")
     nb.wait_picture_change(picture, old)
-    assert "mod-active" in seven.get_attribute("class")
+    nb.settle(picture)
+    assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
+    eights = shot(out, artifacts, "07_guidance_eights")
+    assert changed_fraction(threes, eights, region(picture, out)) > 0.1, "eights do not look like threes"
+    before, after = key_on_slider(nb, out, picture, artifacts, "guidance", "Home",  # w: 1.5 → 0
+                                  shots="07_guidance", timing="07 guidance scale")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "w = 0 ignores the label: other digits"
     assert_no_errors(nb)
 
 
