@@ -116,23 +116,27 @@ def test_dcgan_interpolation_slider(notebook_run, artifacts):
     assert_no_errors(nb)
 
 
+def digit_seven_to_eight(nb, out, picture, artifacts, *, shots: str, timing: str):
+    """From the digit buttons' 7, Tab to 8 and press Space; return screenshots before and after the picture
+    changed, recording how long it took."""
+    before = shot(out, artifacts, f"{shots}_before")
+    old = picture.get_attribute("src")
+    out.locator(".widget-toggle-buttons button", has_text="7").focus()
+    nb.page.keyboard.press("Tab")  # to the next digit, 8
+    nb.page.keyboard.press("Space")
+    seconds = nb.wait_picture_change(picture, old)
+    record(artifacts, key_to_new_picture_seconds={timing: round(seconds, 2)})
+    nb.settle(picture)
+    assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
+    return before, shot(out, artifacts, f"{shots}_after")
+
+
 def test_cgan_class_picker(notebook_run, artifacts):
     nb = notebook_run("03_gan")
     out = nb.widget(nb.lab.widget_cells["03_gan"][2])
     picture = out.locator("img.widget-image")
     assert "digit" in out.locator(".widget-label").all_inner_texts()
-    before = shot(out, artifacts, "03_class_picker_before")
-
-    old = picture.get_attribute("src")
-    seven = out.locator(".widget-toggle-buttons button", has_text="7")
-    seven.focus()
-    nb.page.keyboard.press("Tab")  # to the next digit, 8
-    nb.page.keyboard.press("Space")
-    seconds = nb.wait_picture_change(picture, old)
-    record(artifacts, key_to_new_picture_seconds={"03 class picker": round(seconds, 2)})
-    nb.settle(picture)
-    after = shot(out, artifacts, "03_class_picker_after")
-    assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
+    before, after = digit_seven_to_eight(nb, out, picture, artifacts, shots="03_class_picker", timing="03 class picker")
     assert changed_fraction(before, after, region(picture, out)) > 0.1, "eights do not look like sevens"
     assert_no_errors(nb)
 
@@ -185,15 +189,8 @@ def test_flow_guidance_explorer(notebook_run, artifacts):
     nb = notebook_run("07_diffusion")
     out = nb.widget(nb.lab.widget_cells["07_diffusion"][0])
     picture = out.locator("img.widget-image")
-    threes = shot(out, artifacts, "07_guidance_threes")
-    old = picture.get_attribute("src")
-    out.locator(".widget-toggle-buttons button", has_text="7").focus()
-    nb.page.keyboard.press("Tab")  # to the next digit, 8 (as in the class picker's test)
-    nb.page.keyboard.press("Space")
-    nb.wait_picture_change(picture, old)
-    nb.settle(picture)
-    assert "mod-active" in out.locator(".widget-toggle-buttons button", has_text="8").get_attribute("class")
-    eights = shot(out, artifacts, "07_guidance_eights")
+    threes, eights = digit_seven_to_eight(nb, out, picture, artifacts, shots="07_guidance_digit",
+                                          timing="07 guidance digit")  # the digit first: at w = 0 it changes nothing
     assert changed_fraction(threes, eights, region(picture, out)) > 0.1, "eights do not look like threes"
     before, after = key_on_slider(nb, out, picture, artifacts, "guidance", "Home",  # w: 1.5 → 0
                                   shots="07_guidance", timing="07 guidance scale")
