@@ -1,0 +1,141 @@
+"""Exercises for notebook 02 (convolutional networks): a convolution's output size, its parameter count,
+the cross-entropy, and its gradient p − y. References: PyTorch itself (`nn.Conv2d`, `F.cross_entropy`, autograd)."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .core import Exercise, Mistake, register, seeded
+
+# (n, kernel, stride, padding) — chosen so that each catalogued mistake gives a different answer somewhere
+_CONVS = [(28, 3, 1, 1), (28, 5, 2, 0), (7, 4, 2, 1), (32, 3, 2, 1), (10, 3, 3, 0)]
+
+
+def _conv_reference(n, kernel, stride=1, padding=0):
+    conv = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)  # PyTorch is the judge
+    return conv(torch.zeros(1, 1, n, n)).shape[-1]
+
+
+def _conv_wrong(kind):
+    def wrong(n, kernel, stride=1, padding=0):
+        if kind == "no-plus-one":
+            return (n + 2 * padding - kernel) // stride
+        if kind == "padding-once":
+            return (n + padding - kernel) // stride + 1
+        if kind == "no-floor":
+            return (n + 2 * padding - kernel) / stride + 1
+        if kind == "ceil":
+            return math.ceil((n + 2 * padding - kernel) / stride) + 1
+        return n + 2 * padding - kernel + 1  # stride ignored
+    return wrong
+
+
+check_conv_output_size = register(Exercise(
+    name="conv_output_size", title="Exercise 2.1 · the output size of a convolution",
+    reference=_conv_reference,
+    trial=lambda answer: [answer(n, k, stride=s, padding=p) for n, k, s, p in _CONVS],
+    describe=lambda i: "n={}, kernel={}, stride={}, padding={}".format(*_CONVS[i]),
+    hints=["count the positions the kernel can take along one side: the padded side is n + 2·padding long.",
+           "with stride 1 a kernel of size k fits (n + 2p − k) + 1 times; a stride s keeps every s-th position.",
+           "⌊(n + 2p − k) / s⌋ + 1 — use // for the floor."],
+    mistakes={
+        "no-plus-one": Mistake(_conv_wrong("no-plus-one"), "off by one: the first position counts too — add 1 "
+                                                           "after dividing by the stride."),
+        "padding-once": Mistake(_conv_wrong("padding-once"), "padding is added on both sides: n + 2·padding."),
+        "no-floor": Mistake(_conv_wrong("no-floor"), "a size is a whole number: a kernel that would hang over the "
+                                                     "edge is not applied — divide with //, which rounds down."),
+        "ceil": Mistake(_conv_wrong("ceil"), "a kernel that would hang over the edge is not applied: round down "
+                                             "(//), not up."),
+        "no-stride": Mistake(_conv_wrong("no-stride"), "the stride is missing: with stride s the kernel moves s "
+                                                       "pixels at a time — divide by it (rounding down)."),
+    }))
+
+
+def _params_reference():
+    return sum(p.numel() for p in torch.nn.Conv2d(3, 16, kernel_size=5).parameters())
+
+
+check_conv_parameters = register(Exercise(
+    name="conv_parameters", title="Exercise 2.2 · predict: the parameters of nn.Conv2d(3, 16, kernel_size=5)",
+    reference=_params_reference,
+    trial=lambda answer: [answer()],
+    describe=lambda i: "nn.Conv2d(3, 16, kernel_size=5)",
+    start="Work it out on paper first, then return your number; hint('conv_parameters') if you are stuck.",
+    hints=["each of the 16 output channels has one 5 × 5 kernel per input channel, and one bias.",
+           "weights: 16 · 3 · 5 · 5; biases: 16."],
+    mistakes={
+        "no-bias": Mistake(lambda: 16 * 3 * 5 * 5, "close: you counted the weights; each output channel also has "
+                                                   "a bias (nn.Conv2d has bias=True by default)."),
+        "one-input-channel": Mistake(lambda: 16 * 5 * 5 + 16, "a kernel spans every input channel: each output "
+                                                              "channel has 3 kernels of 5 × 5, not one."),
+        "no-kernel-area": Mistake(lambda: 16 * 3 + 16, "each kernel has 5 × 5 weights, not one."),
+    }))
+
+_LOGITS = [torch.randn(8, 10, generator=seeded(0)) * 3, torch.randn(3, 4, generator=seeded(1))]
+_LABELS = [torch.randint(0, 10, (8,), generator=seeded(2)), torch.tensor([0, 3, 1])]
+
+
+def _ce_trial(answer):
+    return [answer(z.clone(), y.clone()) for z, y in zip(_LOGITS, _LABELS)]
+
+
+def _ce_wrong(kind):
+    def wrong(logits, y):
+        picked = torch.arange(len(y))
+        if kind == "sum":
+            return F.cross_entropy(logits, y, reduction="sum")
+        if kind == "sign":
+            return logits.log_softmax(1)[picked, y].mean()
+        if kind == "no-normaliser":
+            return -logits[picked, y].mean()
+        return -logits.log_softmax(0)[picked, y].mean()  # softmax over the batch, not the classes
+    return wrong
+
+
+check_cross_entropy = register(Exercise(
+    name="cross_entropy", title="Exercise 2.3 · the cross-entropy, from the logits",
+    reference=lambda logits, y: F.cross_entropy(logits, y),
+    trial=_ce_trial,
+    describe=lambda i: f"logits of shape {tuple(_LOGITS[i].shape)}",
+    hints=["the loss of one image is −log p(correct class), with p = softmax(logits) over the classes.",
+           "logits.log_softmax(dim=1) gives log p for every class; pick the correct one with "
+           "[torch.arange(B), y].",
+           "average over the batch (mean), as F.cross_entropy does by default."],
+    mistakes={
+        "sum": Mistake(_ce_wrong("sum"), "the value is B times too large: average over the batch (.mean()), "
+                                         "don't sum — F.cross_entropy's default is the mean."),
+        "sign": Mistake(_ce_wrong("sign"), "the sign is wrong: the loss is −log p, positive, and falls as p → 1."),
+        "no-normaliser": Mistake(_ce_wrong("no-normaliser"), "you used the raw logit of the correct class: take "
+                                                             "log_softmax first, so the other classes count too."),
+        "wrong-dim": Mistake(_ce_wrong("wrong-dim"), "the softmax ran over the batch (dim=0): it must run over the "
+                                                     "classes, dim=1."),
+    }))
+
+
+def _ce_grad_reference(logits, y):
+    logits = logits.clone().requires_grad_(True)
+    F.cross_entropy(logits, y).backward()  # autograd is the judge of the derivation
+    return logits.grad
+
+
+def _grad_wrong(kind):
+    def wrong(logits, y):
+        p, one_hot = logits.softmax(1), F.one_hot(y, logits.shape[1]).float()
+        return {"sign": (one_hot - p) / len(y), "no-mean": p - one_hot, "no-one-hot": p / len(y)}[kind]
+    return wrong
+
+
+check_cross_entropy_gradient = register(Exercise(
+    name="cross_entropy_gradient", title="Exercise 2.4 · the gradient of the cross-entropy, p − y",
+    reference=_ce_grad_reference,
+    trial=_ce_trial,
+    describe=lambda i: f"logits of shape {tuple(_LOGITS[i].shape)}",
+    hints=["derived in section 3: ∂loss/∂logits = softmax(logits) − one_hot(y) for one image.",
+           "F.one_hot(y, num_classes).float() gives y as a vector; the batch loss is a mean, so divide by B."],
+    mistakes={
+        "sign": Mistake(_grad_wrong("sign"), "the sign is flipped: the gradient is p − y (a step against it raises "
+                                             "the correct class's logit)."),
+        "no-mean": Mistake(_grad_wrong("no-mean"), "B times too large: the loss is a mean over the batch, so each "
+                                                   "image's gradient is divided by B."),
+        "no-one-hot": Mistake(_grad_wrong("no-one-hot"), "the −y term is missing: subtract the one-hot label."),
+    }))

@@ -1,0 +1,173 @@
+"""The exercises: every solution passes its check, every catalogued mistake is named, the learner's notebooks
+hold exactly the stubbed solutions, and every notebook has its objectives, exercises, open task and recap."""
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from genimg_edu import exercises
+from genimg_edu.exercises.core import REGISTRY, Exercise, Mistake
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def _solutions_script():
+    spec = importlib.util.spec_from_file_location("solutions_script", ROOT / "scripts" / "solutions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _exercise_code_cells(path):
+    return [c for c in _cells(path) if c["cell_type"] == "code" and "exercise" in c["metadata"].get("tags", [])]
+
+
+def _run_cell(source: str):
+    """Run an exercise cell as the notebook does and return what its last line (the check) displays."""
+    *body, last = source.rstrip("\n").splitlines()
+    namespace = {}
+    exec("\n".join(body), namespace)
+    return eval(last, namespace)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_solution_passes_its_check(path):
+    cells = _exercise_code_cells(path)
+    assert len(cells) >= 3, f"{path.name}: expected at least 3 exercises"
+    for cell in cells:
+        feedback = _run_cell("".join(cell["source"]))
+        assert isinstance(feedback, exercises.Feedback) and feedback.passed, f"{cell['metadata']['exercise']}: {feedback}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_catalogued_mistake_is_named(name):
+    exercise = REGISTRY[name]
+    assert len(exercise.mistakes) >= 2, f"{name}: the catalogue needs at least two realistic wrong answers"
+    messages = set()
+    for key, mistake in exercise.mistakes.items():
+        feedback = exercise.check(mistake.answer)
+        assert not feedback.passed and feedback.mistake == key, f"{name}/{key} was diagnosed as {feedback.mistake}"
+        assert mistake.message in feedback.message
+        messages.add(mistake.message)
+    assert len(messages) == len(exercise.mistakes), f"{name}: two mistakes share a message"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_a_stub_gets_where_to_start_not_a_traceback(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    feedback = REGISTRY[name].check(stub)
+    start = REGISTRY[name].start or REGISTRY[name].hints[0]  # a prediction is not given its first hint unasked
+    assert feedback.mistake == "not-done" and start in feedback.message
+    assert repr(feedback) == feedback.message and not feedback
+
+
+def test_the_course_notebooks_hold_exactly_the_stubbed_solutions():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "solutions.py"), "check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_strip_gives_nbgraders_stub_at_the_markers_indentation():
+    strip = _solutions_script().strip
+    source = "def f(x):\n    '''doc'''\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n\ncheck(f)\n"
+    assert strip(source) == "def f(x):\n    '''doc'''\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\ncheck(f)\n"
+    with pytest.raises(ValueError, match="BEGIN SOLUTION"):
+        strip("def f(x):\n    return x\n")
+    with pytest.raises(ValueError, match="unbalanced"):
+        strip("### BEGIN SOLUTION\nx = 1\n")
+
+
+def test_drift_between_notebook_and_solution_is_reported(tmp_path, monkeypatch):
+    script = _solutions_script()
+    for folder in ("notebooks", "solutions"):
+        (tmp_path / folder).mkdir()
+    sol = SOLUTIONS[0]
+    (tmp_path / "solutions" / sol.name).write_text(sol.read_text(encoding="utf-8"), encoding="utf-8")
+    course = json.loads((ROOT / "notebooks" / sol.name).read_text(encoding="utf-8"))
+    cell = next(c for c in course["cells"] if "exercise" in c["metadata"].get("tags", []) and c["cell_type"] == "code")
+    cell["source"] = ["# edited by hand\n"] + cell["source"]
+    (tmp_path / "notebooks" / sol.name).write_text(json.dumps(course), encoding="utf-8")
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    problems = script.drift()
+    assert len(problems) == 1 and cell["metadata"]["exercise"] in problems[0]
+
+
+def test_source_notebooks_carry_the_solutions_with_nbgrader_metadata(tmp_path):
+    script = _solutions_script()
+    written = script.source_notebooks(tmp_path)
+    assert len(written) == len(SOLUTIONS)
+    cells = [c for c in _cells(written[0]) if c["metadata"].get("exercise") and c["cell_type"] == "code"]
+    assert cells and all("### BEGIN SOLUTION" in "".join(c["source"]) for c in cells)
+    assert all(c["metadata"]["nbgrader"]["solution"] for c in cells)
+    assert [script.strip("".join(c["source"])) for c in cells] == \
+        ["".join(c["source"]) for c in _exercise_code_cells(ROOT / "notebooks" / written[0].name)]
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.stem)
+def test_each_notebook_has_objectives_exercises_an_open_task_and_a_recap(path):
+    cells = _cells(path)
+    text = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    assert any("## What you will learn" in t or "**You will learn to**" in t for t in text[:2]), "objectives"
+    assert any(t.startswith("## What to take away") for t in text), "recap"
+    if path.stem == "00_welcome":
+        return
+    code = _exercise_code_cells(path)
+    assert len(code) >= 3, "at least three exercises"
+    assert any("open-task" in c["metadata"].get("tags", []) for c in cells), "an open task"
+    for cell in code:
+        name = cell["metadata"]["exercise"]
+        assert f"check_{name}({name})" in "".join(cell["source"]), f"{name}: the cell must end in its check"
+        shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"])
+        assert shown.startswith("✎") and "not done yet" in shown, f"{name}: the stored output is the stub's message"
+
+
+def test_every_check_is_used_by_a_notebook():
+    used = {c["metadata"]["exercise"] for path in COURSE for c in _exercise_code_cells(path)}
+    assert used == set(REGISTRY)
+
+
+def test_feedback_for_a_crash_a_non_function_an_unknown_answer_and_fresh_noise():
+    crash = exercises.check_cross_entropy(lambda logits, y: logits.undefined_attribute)
+    assert crash.mistake == "error" and "AttributeError" in crash.message
+    assert exercises.check_cross_entropy(3.0).mistake == "type"
+    odd = exercises.check_cross_entropy(lambda logits, y: torch.tensor(42.0))
+    assert odd.mistake == "unknown" and "expected" in odd.message
+    shape = exercises.check_q_sample(lambda x0, a_bar, eps: x0.flatten())
+    assert shape.mistake == "shape"
+    fresh = exercises.check_reparameterise(lambda mu, logvar, eps: mu + (0.5 * logvar).exp() * torch.randn_like(mu))
+    assert fresh.mistake == "random" and "noise" in fresh.message
+    nothing = exercises.check_is_bad_loss(lambda loss: None)
+    assert not nothing.passed
+    one_wrong = exercises.check_conv_output_size(lambda n, k, stride=1, padding=0: 28 if n == 28 and k == 3 else 0)
+    assert "n=28, kernel=5" in one_wrong.message, "the first input answered wrongly is the one reported"
+    tensor = exercises.check_cross_entropy_gradient(lambda logits, y: logits.softmax(1) / logits.shape[1])
+    assert "differs by up to" in tensor.message and "at index" in tensor.message
+
+
+def test_hints_go_one_step_further_each_time_and_stop_at_the_last():
+    name = "gaussian_kl"
+    n = len(REGISTRY[name].hints)
+    seen = [repr(exercises.hint(name, level=1))] + [repr(exercises.hint(name)) for _ in range(n)]
+    assert [s.split(" for ")[0] for s in seen] == [f"Hint {k}/{n}" for k in [1, *range(2, n + 1), n]]
+    assert "solutions/" in seen[-1]
+    with pytest.raises(ValueError, match="unknown exercise"):
+        exercises.hint("no_such_exercise")
+    with pytest.raises(ValueError, match="level"):
+        exercises.hint(name, level=n + 1)
+
+
+def test_an_exercise_name_is_registered_once():
+    with pytest.raises(ValueError, match="defined twice"):
+        exercises.core.register(Exercise(name="q_sample", title="again", reference=lambda: 1,
+                                         trial=lambda a: [a()], hints=["h"], mistakes={"m": Mistake(lambda: 2, "")}))
