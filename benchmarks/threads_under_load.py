@@ -45,8 +45,12 @@ SPIN = "while True:\n    pass\n"
 
 def settings(cores: int) -> dict[str, dict[str, str]]:
     """name → environment for the kernel."""
-    return {f"{cores} threads": {"GENIMG_THREADS": str(cores)},
-            f"{max(1, cores - 1)} thread{'s' if cores > 2 else ''} (cores − 1)": {"GENIMG_THREADS": str(max(1, cores - 1))},
+    # genimg_edu sets OMP_WAIT_POLICY=PASSIVE unless the variable exists; an empty value keeps OpenMP's own
+    # default (libgomp reads it as unset, after a one-line complaint on the kernel's stderr)
+    default = {"OMP_WAIT_POLICY": ""}
+    return {f"{cores} threads": {"GENIMG_THREADS": str(cores), **default},
+            f"{max(1, cores - 1)} thread{'s' if cores > 2 else ''} (cores − 1)": {"GENIMG_THREADS": str(max(1, cores - 1)),
+                                                                             **default},
             f"{cores} threads, OMP_WAIT_POLICY=PASSIVE": {"GENIMG_THREADS": str(cores), "OMP_WAIT_POLICY": "PASSIVE"}}
 
 
@@ -85,6 +89,10 @@ def main() -> None:
                     seconds = run(notebook, env, loaded=loaded)
                     table.setdefault(key, []).append(round(seconds, 1))
                     print(f"{notebook.stem}  {key:<45} {seconds:6.1f} s", flush=True)
+                    save(record)  # after every setting: a run stopped part-way keeps what it measured
+
+
+def save(record: dict) -> None:
     with atomic_write(RESULTS, "w") as f:
         json.dump(record, f, indent=2)
         f.write("\n")

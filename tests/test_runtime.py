@@ -1,7 +1,9 @@
 """Device choice, seeding, CPU threads, the environment report and atomic file writes."""
+import json
 import os
 import random
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,6 +123,17 @@ def test_set_threads_default_is_the_cores_at_most_eight(monkeypatch, torch_threa
     assert set_threads() == expected and torch.get_num_threads() == expected
 
 
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_sets_its_threads_in_the_setup_cell(path):
+    """Without the call GENIMG_THREADS does nothing, and a kernel beside a busy core runs many times slower."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    setup = next("".join(c["source"]) for c in cells if c["cell_type"] == "code" and "seed_everything(" in "".join(c["source"]))
+    assert "\nset_threads()" in setup, f"{path.name}: the setup cell must call set_threads()"
+
+
 @pytest.mark.parametrize("n", [0, -2])
 def test_set_threads_rejects_fewer_than_one(n, torch_threads):
     with pytest.raises(ValueError, match=">= 1"):
@@ -196,3 +209,18 @@ def test_atomic_write_rejects_other_modes(tmp_path, mode):
         with atomic_write(tmp_path / "x", mode):
             pass
     assert list(tmp_path.iterdir()) == [], "a rejected mode must not leave a temporary file"
+
+
+# --- the threads' wait policy ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_importing_the_package_makes_waiting_threads_sleep_unless_told_otherwise(preset, expected):
+    """Spinning OpenMP threads collapse beside a busy core (benchmarks/threads_under_load.json)."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    out = subprocess.run([sys.executable, "-c", "import genimg_edu, os; print(os.environ['OMP_WAIT_POLICY'])"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
