@@ -5,18 +5,26 @@ import numpy as np
 import torch
 
 
+# Okabe & Ito (2008): eight colours that stay distinct under every common form of colour blindness
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+LINESTYLES = ["-", "--", "-.", ":", "-", "--", "-.", ":"]  # a second cue: lines differ in style, not only colour
+
+
 def use_course_style(*, figure_format: str = "png") -> None:
-    """Small, legible figures (and light notebooks): 90 dpi, no top/right spines, titles in bold.
+    """Small, legible figures (and light notebooks): 90 dpi, no top/right spines, titles in bold; lines and
+    categories in the Okabe–Ito colours, each line also in its own style; maps in viridis, images in grey.
 
     ``figure_format="jpeg"`` stores inline figures as JPEG: a notebook full of
     photos stays a few hundred kB instead of megabytes (plots stay crisper as PNG).
     """
     import matplotlib as mpl
+    from cycler import cycler
 
     if figure_format not in ("png", "jpeg"):
         raise ValueError(f"figure_format must be 'png' or 'jpeg', got {figure_format!r}")
     mpl.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "axes.spines.top": False,
-                         "axes.spines.right": False, "axes.titleweight": "bold", "image.cmap": "gray"})
+                         "axes.spines.right": False, "axes.titleweight": "bold", "image.cmap": "gray",
+                         "axes.prop_cycle": cycler(color=OKABE_ITO) + cycler(linestyle=LINESTYLES)})
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # not in a Jupyter kernel

@@ -152,11 +152,11 @@ def toy_gan_figure(step, *, std: float = 0.1, title: str | None = None, ax=None)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)  # (100², 2)
     with torch.no_grad():
         belief = torch.sigmoid(step.D(grid.to(step.device))).reshape(100, 100).cpu()
-    im = ax.imshow(belief.numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="RdBu", vmin=0, vmax=1)
+    im = ax.imshow(belief.numpy(), extent=(-3, 3, -3, 3), origin="lower", cmap="cividis", vmin=0, vmax=1)  # colour-blind safe
     real = ring_of_gaussians(500, std=std, generator=torch.Generator().manual_seed(0))
     fake = step.G.sample(2000, generator=torch.Generator().manual_seed(1)).cpu()
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="data")
-    ax.scatter(fake[:500, 0], fake[:500, 1], s=3, c="orange", label="G(z)")
+    ax.scatter(fake[:500, 0], fake[:500, 1], s=6, c="#D55E00", marker="^", label="G(z)")  # Okabe–Ito vermillion, and a shape
     modes, quality = mode_coverage(fake, ring_centres(), std=std)
     ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="$x_1$", ylabel="$x_2$",
            title=f"{title + chr(10) if title else ''}step {step.steps}: {modes}/8 modes, {quality:.0%} good")
@@ -191,7 +191,7 @@ def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50)
     trained by `fit` on `data` (points (N, 2) of the ring).
 
     Each step trains D once and G once; the picture shows the data (black),
-    the generator's samples (orange) and the discriminator's heat map.
+    the generator's samples (vermillion triangles) and the discriminator's heat map.
     """
     toy = make_step()
     if not is_live():
