@@ -171,3 +171,10 @@ def test_an_exercise_name_is_registered_once():
     with pytest.raises(ValueError, match="defined twice"):
         exercises.core.register(Exercise(name="q_sample", title="again", reference=lambda: 1,
                                          trial=lambda a: [a()], hints=["h"], mistakes={"m": Mistake(lambda: 2, "")}))
+
+
+def test_a_wrong_prediction_is_not_told_the_answer():
+    for name, guess in [("conv_parameters", 1000), ("value_at_optimum", -1.0), ("heun_evaluations", 30)]:
+        feedback = REGISTRY[name].check(lambda: guess)
+        answer = REGISTRY[name].reference()
+        assert not feedback.passed and f"{answer:.4g}" not in feedback.message and "hint(" in feedback.message

@@ -61,6 +61,7 @@ check_conv_parameters = register(Exercise(
     trial=lambda answer: [answer()],
     describe=lambda i: "nn.Conv2d(3, 16, kernel_size=5)",
     start="Work it out on paper first, then return your number; hint('conv_parameters') if you are stuck.",
+    reveal=False,
     hints=["each of the 16 output channels has one 5 × 5 kernel per input channel, and one bias.",
            "weights: 16 · 3 · 5 · 5; biases: 16."],
     mistakes={

@@ -62,6 +62,7 @@ class Exercise:
     describe: Callable[[int], str] = lambda i: f"test input {i + 1}"
     diagnose: Callable | None = None  # outputs -> (mistake id, message) or None, for answers a catalogue can't list
     start: str | None = None  # the "not done yet" advice; by default the first hint (a prediction gets no hint)
+    reveal: bool = True  # False for predictions: a wrong guess is not told the answer
     atol: float = 1e-5
     rtol: float = 1e-4
 
@@ -100,6 +101,9 @@ class Exercise:
             if _shape(g) != _shape(w):
                 return Feedback(self.name, False, "shape", f"✗ {self.title}: for {self.describe(i)} your answer "
                                 f"has shape {_shape(g)}, expected {_shape(w)}.")
+            if not self.reveal:
+                return Feedback(self.name, False, "unknown", f"✗ {self.title}: not quite — you returned {_show(g)}. "
+                                f"Think it through again; hint({self.name!r}) helps.")
             return Feedback(self.name, False, "unknown", f"✗ {self.title}: for {self.describe(i)} "
                             f"{_difference(g, w)}. hint({self.name!r}) may help.")
         return Feedback(self.name, False, "unknown", f"✗ {self.title}: not the expected result.")

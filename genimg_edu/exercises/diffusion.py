@@ -104,6 +104,7 @@ check_heun_evaluations = register(Exercise(
     trial=lambda answer: [answer()],
     describe=lambda i: "Heun, 10 steps",
     start="Predict it first, then return your number; hint('heun_evaluations') if you are stuck.",
+    reveal=False,
     hints=["Heun's method evaluates the velocity once at the start of a step and once more at Euler's guess of its "
            "end — that guess is not where the next step starts.",
            "what happens on the last step, the one that ends at t = 0?"],

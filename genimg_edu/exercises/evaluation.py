@@ -94,6 +94,8 @@ def _mmd_wrong(kind):
         k_aa, k_bb, k_ab = k(a, a), k(b, b), k(a, b)
         if kind == "biased":
             return float(k_aa.mean() + k_bb.mean() - 2 * k_ab.mean())
+        if kind == "zeroed-diagonal":  # the diagonal set to 0, but still divided by m², not m(m − 1)
+            return float(k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / m ** 2 - 2 * k_ab.mean()
         if kind == "cross-diagonal":  # Gretton et al.'s MMD²_u: unbiased too, but not KID's estimate
             within = (k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
             return float(within - 2 * (k_ab.sum() - np.trace(k_ab)) / (m * (m - 1)))
@@ -114,6 +116,9 @@ check_mmd_unbiased = register(Exercise(
         "biased": Mistake(_mmd_wrong("biased"), "the within-set means include each sample compared with itself (the "
                                                 "diagonal), which biases the estimate upwards — leave the diagonal "
                                                 "out."),
+        "zeroed-diagonal": Mistake(_mmd_wrong("zeroed-diagonal"),
+                                   "the self-pairs are left out but the mean still divides by m²: there are only "
+                                   "m(m − 1) pairs left in each within-set sum."),
         "cross-diagonal": Mistake(_mmd_wrong("cross-diagonal"),
                                   "the cross term also left out its diagonal: that is Gretton et al.'s MMD²_u, unbiased "
                                   "as well, but KID (and metrics.kid) averages all m² cross pairs: k_ab.mean()."),

@@ -15,6 +15,7 @@ check_value_at_optimum = register(Exercise(
     describe=lambda i: "V(D*, G) with p_g = p_data",
     atol=5e-3, rtol=0,
     start="Predict it first — on paper — then return your number; hint('value_at_optimum') if you are stuck.",
+    reveal=False,
     hints=["when p_g = p_data the optimal discriminator D*(x) = p_data / (p_data + p_g) is ½ everywhere.",
            "V = E_data[log D*(x)] + E_g[log(1 − D*(x))]: two terms, each log ½."],
     mistakes={
@@ -38,8 +39,10 @@ def _d_loss_wrong(kind):
             return bce(d_real.sigmoid(), torch.ones_like(d_real)) + bce(d_fake.sigmoid(), torch.zeros_like(d_fake))
         if kind == "sum":
             return F.softplus(-d_real).sum() + F.softplus(d_fake).sum()
-        if kind == "averaged":
+        if kind == "averaged":  # also what one mean over torch.cat([d_real, d_fake]) gives for equal batches
             return (F.softplus(-d_real).mean() + F.softplus(d_fake).mean()) / 2
+        if kind == "one-mean":
+            return torch.cat([F.softplus(-d_real), F.softplus(d_fake)]).mean()
         return F.softplus(-d_real).mean() + F.softplus(-d_fake).mean()  # fake scored as real: G's loss
     return wrong
 
@@ -62,6 +65,9 @@ check_discriminator_loss = register(Exercise(
                                              "not grow with the batch size."),
         "averaged": Mistake(_d_loss_wrong("averaged"), "half the loss: the two terms are added, not averaged — "
                                                        "−E[log D(x)] − E[log(1 − D(G(z)))], as the derivation has it."),
+        "one-mean": Mistake(_d_loss_wrong("one-mean"), "one mean over both batches together weighs them by their "
+                                                       "sizes and halves the loss: average each term over its own "
+                                                       "batch, then add."),
         "fake-as-real": Mistake(_d_loss_wrong("fake-as-real"), "generated images are scored as if real: that is the "
                                                                "generator's loss — the discriminator wants "
                                                                "softplus(d_fake)."),
@@ -81,7 +87,7 @@ def _step_trial(answer):
     if loss is None:
         raise ValueError("it returned None — return the loss as a number (loss.item())")
     g_grad = G.weight.grad if G.weight.grad is not None else torch.zeros_like(G.weight)
-    return [float(loss), D.weight.detach().clone(), D.bias.detach().clone(), g_grad]
+    return [float(torch.as_tensor(loss).detach()), D.weight.detach().clone(), D.bias.detach().clone(), g_grad]
 
 
 def _step_wrong(kind):

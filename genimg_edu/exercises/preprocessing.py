@@ -51,6 +51,11 @@ check_resize_keep_aspect = register(Exercise(
         "shorter-side": Mistake(lambda img, long_side: preprocess.resize(img, long_side, keep_aspect=True),
                                 "you scaled the *shorter* side to long_side (what pp.resize(img, n, keep_aspect=True) "
                                 "does); here the *longer* side must become long_side."),
+        "fx-fy": Mistake(lambda img, long_side: cv2.resize(
+                            img, None, fx=long_side / max(img.shape[:2]), fy=long_side / max(img.shape[:2]),
+                            interpolation=cv2.INTER_AREA if long_side < max(img.shape[:2]) else cv2.INTER_CUBIC),
+                         "the size is right but the pixels differ: with fx/fy OpenCV weighs the pixels by the "
+                         "unrounded factor — pass the rounded size itself, cv2.resize(img, (new_w, new_h), ...)."),
         "truncated": Mistake(_resize_with(cv2.INTER_AREA, cv2.INTER_CUBIC, rounding=int),
                              "off by one pixel: int() cuts 15.6 down to 15 — round() the new size."),
         "aliasing": Mistake(_resize_with(cv2.INTER_LINEAR, cv2.INTER_CUBIC),

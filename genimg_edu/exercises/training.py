@@ -17,7 +17,7 @@ _WHY_NEEDED = {
            "shifts, dropout) differs from an uninterrupted run's.",
 }
 _WHY_NOT = {"dataset": "the dataset is on disk and does not change — a checkpoint need not carry it.",
-            "loss_curve": "the loss curve is nice for plots (fit keeps it) but the weights do not depend on it."}
+            "loss_curve": "the loss curve is nice for plots (fit keeps it), yet the weights do not depend on it."}
 
 
 def _resume_check(got):
@@ -28,7 +28,7 @@ def _resume_check(got):
         return "choices", (f"{sorted(answer - CHOICES)} is not one of the choices {sorted(CHOICES)}.")
     missing, extra = sorted(_NEEDED - answer), sorted(answer - _NEEDED)
     if missing:
-        return f"missing-{missing[0]}", "not yet: " + " ".join(_WHY_NEEDED[m] for m in missing)
+        return f"missing-{missing[0]}", "not yet: " + " Also, ".join(_WHY_NEEDED[m] for m in missing)
     if extra:
         return f"extra-{extra[0]}", "everything needed is there, but " + " ".join(_WHY_NOT[e] for e in extra)
     return None
@@ -40,10 +40,12 @@ check_resume_needs = register(Exercise(
     trial=lambda answer: [set(a) if isinstance(a := answer(), (list, tuple)) else a],
     describe=lambda i: "your set",
     start="Predict it first, then return your set; hint('resume_needs') if you are stuck.",
+    reveal=False,
     diagnose=_resume_check,
     hints=["resuming exactly means the next update is the one the uninterrupted run would have made: same "
            "weights, same update rule state, same data and noise.",
-           "Adam is not stateless; and the next batch comes from a random generator."],
+           "Adam is not stateless; and the noise (z, ε, shifts, dropout) comes from generators whose state advances "
+           "with every draw."],
     mistakes={
         "missing-optimizer": Mistake(lambda: {"model", "step", "rng"}, "not yet: " + _WHY_NEEDED["optimizer"]),
         "missing-rng": Mistake(lambda: {"model", "optimizer", "step"}, "not yet: " + _WHY_NEEDED["rng"]),
