@@ -102,7 +102,7 @@ def _elbo_wrong(kind):
             rec = losses.bernoulli_nll(x_logits, x)
             if kind == "batch-sum":
                 return (rec + kl).sum()
-            kl = -kl if kind == "kl-sign" else 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).mean(1)
+            kl = -kl if kind == "kl-sign" else _kl_wrong("mean-dims")(mu, logvar)
         return (rec + kl).mean()
     return wrong
 
