@@ -112,6 +112,22 @@ def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_s
                       for q in queries.split(batch_size)])
 
 
+def memorisation_ratios(samples: torch.Tensor, train: torch.Tensor, *, n: int = 50, alpha: float = 0.5):
+    """Carlini et al. (2023)'s per-sample test for a copied training image, in pixel space.
+
+    For each sample x̂: ``ℓ2(x̂, x₁) / (α · mean ℓ2(x̂, S))`` with x₁ its nearest training image and S its
+    `n` nearest (x₁ included). A sample far nearer to one training image than to the others scores near
+    0; a sample that merely looks like the data scores near 1/α. Carlini et al. call a sample extracted
+    below 1/3 (CIFAR-10, n = 50, α = 0.5). Returns (ratios (N,), index of x₁ (N,)).
+    """
+    if not 1 <= n <= len(train):
+        raise ValueError(f"n must be between 1 and the {len(train)} training images, got {n}")
+    ref = train.flatten(1).float()
+    near = [torch.cdist(q.flatten(1).float(), ref).topk(n, largest=False) for q in samples.split(500)]
+    d, index = torch.cat([k.values for k in near]), torch.cat([k.indices for k in near])  # sorted, nearest first
+    return d[:, 0] / (alpha * d.mean(1)), index[:, 0]
+
+
 def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, min_share: float = 0.01):
     """Mode collapse, measured on toy data whose modes are known (Srivastava et al. 2017's VEEGAN protocol).
 

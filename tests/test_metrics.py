@@ -5,7 +5,7 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from genimg_edu import pretrained
+from genimg_edu import metrics, pretrained
 from genimg_edu.data import load_dataset
 from genimg_edu.data.toy import ring_centres
 from genimg_edu.metrics import (active_units, class_coverage, classifier_outputs, conv_features, density_coverage,
@@ -183,3 +183,14 @@ def test_active_units_counts_the_dimensions_that_depend_on_x():
     vae.encode = encode
     n, var = active_units(vae, torch.rand(200, 1, 28, 28))
     assert n == 3 and var.shape == (5,) and (var[3:] == 0).all()
+
+
+def test_memorisation_ratio_flags_copies_and_not_new_digits():
+    train = torch.rand(60, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    copies = train[:5] + 0.001 * torch.randn(5, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    fresh = torch.rand(5, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    ratios, nearest = metrics.memorisation_ratios(torch.cat([copies, fresh]), train, n=50)
+    assert (ratios[:5] < 1 / 3).all() and nearest[:5].tolist() == [0, 1, 2, 3, 4]
+    assert (ratios[5:] > 1).all()  # about 1/α = 2 for a sample no nearer to one image than to the others
+    with pytest.raises(ValueError, match="n must be between 1 and the 60 training images"):
+        metrics.memorisation_ratios(fresh, train, n=61)

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from genimg_edu import widgets
-from genimg_edu.data import load_photo
+from genimg_edu.data import load_dataset, load_photo
 from genimg_edu.data.toy import ring_of_gaussians
 from genimg_edu.models import TinyUNet
 
+DIGITS = load_dataset("mnist", "test")[0][:2]
 RING = ring_of_gaussians(512, std=0.1, generator=torch.Generator().manual_seed(0))
 
 
@@ -54,6 +55,7 @@ def every_control(live):
         "interpolation": widgets.interpolation_slider(decode, torch.zeros(2), torch.ones(2), steps=3),
         "guidance explorer": widgets.guidance_explorer(tiny_flow(), n=2, steps=2),
         "denoising slider": widgets.denoising_slider(tiny_flow(), n=2, steps=4),
+        "watermark explorer": widgets.watermark_explorer(DIGITS, torch.eye(2, 8, dtype=torch.long), strength=0.04),
     }
 
 
@@ -113,3 +115,20 @@ def test_canvas_png_matches_the_figure_size():
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     assert img.shape == (50, 100, 3)
     assert img.min() < 128 < img.max(), "the line is drawn on a white background"
+
+
+def test_watermark_explorer_reports_what_the_picture_shows(live):
+    box = widgets.watermark_explorer(DIGITS, torch.eye(2, 8, dtype=torch.long), strength=0.0)
+    (slider,) = [w for w in _walk(box) if isinstance(w, W.FloatSlider)]
+    (readout,) = [w for w in _walk(box) if isinstance(w, W.HTML)]
+    assert readout.value.startswith("strength 0:") and "clean 100%" not in readout.value  # no mark, chance
+    slider.value = 0.1
+    assert readout.value.startswith("strength 0.1:") and "clean 100%" in readout.value
+
+
+def test_watermark_explorer_static_preview(monkeypatch):
+    monkeypatch.setenv("GENIMG_WIDGETS", "static")
+    shown = []
+    monkeypatch.setattr(widgets, "_show_static_png", lambda png, caption: shown.append(caption))
+    assert widgets.watermark_explorer(DIGITS, torch.eye(2, 8, dtype=torch.long)) is None
+    assert shown and "strength 0.01" in shown[0] and "strength 0.1" in shown[0] and "PSNR" in shown[0]

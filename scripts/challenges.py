@@ -1,0 +1,201 @@
+"""Precompute notebook 08's experiments on training difficulty, memorisation and bias — too slow to run live.
+
+    python scripts/challenges.py gan     # ~25 min on 1 thread → genimg_edu/results/challenges_gan.json
+    python scripts/challenges.py flow    # ~40 min on 1 thread → genimg_edu/results/challenges_flow.json
+    python scripts/challenges.py gan --steps 20 --out /tmp/c.json   # a quick check that it runs
+    python scripts/challenges.py flow-samples   # ~2 min → genimg_edu/results/flow_samples.npz
+
+`flow-samples`: 1,000 digits (each digit 100 times) from the shipped "flow-mnist" with its recipe's
+sampler, stored as 8-bit images for notebook 08's detector — sampling them live would take half a minute.
+
+Every run is a small model trained by `fit` + a step object, as in notebook 05's sweep:
+
+- **seeds**: the same recipe from five seeds (GAN: DCGAN width 32, hinge, spectral norm, lr 2e-3; flow:
+  an unconditional `TinyUNet` width 16), measured along the way: quality against training time;
+- **data**: the same recipe on the first 100, 1,000 and all 8,000 training digits (8,000 is seed 0);
+  each run's samples are tested for copies of *its own* training digits (`metrics.memorisation_ratios`);
+- **bias** (GAN only): digit `RARE` kept at one in ten of its examples (≈ 1 % of the data), trained
+  (a) as it is, (b) re-weighted — the rare digit's examples repeated ten times — and (c) conditioned on
+  the label and sampled with every digit equally often; the share of each digit among the samples.
+
+Samples are judged against the *val* split in the features of "cnn-mnist" (`evaluation.mnist_quality`);
+precision and recall (`metrics.precision_recall`) in the same features. The JSON records the command,
+settings and machine, and is written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from genimg_edu import metrics, pretrained, set_threads  # noqa: E402
+from genimg_edu.data import load_dataset  # noqa: E402
+from genimg_edu.evaluation import draw_samples, instrument, mnist_quality  # noqa: E402
+from genimg_edu.fit import fit  # noqa: E402
+from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, TinyUNet  # noqa: E402
+from genimg_edu.steps import FlowStep, GANStep  # noqa: E402
+
+SEEDS = (0, 1, 2, 3, 4)
+SIZES = (100, 1000)  # plus all 8,000: the seed-0 run
+RARE, RARE_KEEP = 3, 0.1
+N_SAMPLES = 1000
+DEFAULT_STEPS = {"gan": 2000, "flow": 1500}
+SETTINGS = {"gan": dict(model=dict(z_dim=64, width=32), disc=dict(width=32, spectral=True),
+                        step=dict(loss="hinge", lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.999)), batch_size=64),
+            "flow": dict(model=dict(width=16, emb_dim=64, n_classes=0),
+                         step=dict(lr=2e-3, t_sampling="logit-normal", label_dropout=0.0), batch_size=64,
+                         sampling=dict(steps=10, method="heun"))}
+
+
+def make_step(kind: str, conditional: bool = False):
+    s = SETTINGS[kind]
+    if kind == "gan":
+        classes = dict(n_classes=10) if conditional else {}
+        return GANStep(DCGANGenerator(**s["model"], **classes), DCGANDiscriminator(**s["disc"], **classes), **s["step"])
+    return FlowStep(TinyUNet(**s["model"]), **s["step"])
+
+
+def samples_of(kind: str, step, conditional: bool = False) -> torch.Tensor:
+    model = step.G if kind == "gan" else step.model
+    model.eval()
+    x, _ = draw_samples(model, n=N_SAMPLES, seed=1, conditional=conditional, **SETTINGS[kind].get("sampling", {}))
+    model.train()
+    return x
+
+
+def quality(x: torch.Tensor, classifier) -> dict:
+    """IS and FD ratios, precision and recall against val, and the share of each digit among the samples."""
+    report = mnist_quality(x, classifier=classifier, reference="val")
+    x_val, _ = load_dataset("mnist", "val")
+    f_real, _ = metrics.classifier_outputs(x_val[:len(x)], classifier)
+    f_fake, p_fake = metrics.classifier_outputs(x, classifier)
+    precision, recall = metrics.precision_recall(f_real, f_fake)
+    shares = torch.bincount(p_fake.argmax(1), minlength=10).double() / len(x)
+    return {"is_ratio": round(report["is_ratio"], 4), "fd_ratio": round(report["fd_ratio"], 4),
+            "precision": round(precision, 4), "recall": round(recall, 4),
+            "digit_shares": [round(v, 4) for v in shares.tolist()]}
+
+
+def memorisation(x: torch.Tensor, train: torch.Tensor, show: int = 8) -> dict:
+    """The ratio test against the run's own training digits, and the `show` most copy-like samples with
+    their nearest training digit (as 0–255 integers, for the notebook's figure)."""
+    ratios, nearest = metrics.memorisation_ratios(x, train, n=min(50, len(train)))
+    worst = ratios.argsort()[:show]
+    as_bytes = lambda t: (t * 255).round().to(torch.uint8).flatten(1).tolist()  # noqa: E731
+    return {"copied_share": round(float((ratios < 1 / 3).double().mean()), 4),
+            "median_ratio": round(float(ratios.median()), 4),
+            "ratios": [round(v, 3) for v in ratios.tolist()],
+            "closest_samples": as_bytes(x[worst]), "their_neighbours": as_bytes(train[nearest[worst]])}
+
+
+def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, conditional: bool = False,
+        every: int | None = None) -> dict:
+    """Train one model; its quality every `every` steps against its training seconds (measuring excluded)."""
+    torch.manual_seed(seed)
+    step = make_step(kind, conditional)
+    clock = {"measuring": 0.0, "start": time.perf_counter()}
+
+    def measure(step, k):
+        t0 = time.perf_counter()
+        seconds = t0 - clock["start"] - clock["measuring"]
+        out = {"train_seconds": round(seconds, 1), **quality(samples_of(kind, step, conditional), classifier)}
+        clock["measuring"] += time.perf_counter() - t0
+        return out
+
+    history = fit(step, data, max_steps=steps, batch_size=SETTINGS[kind]["batch_size"], seed=seed,
+                  callbacks=[measure], eval_every=every or steps, reporter=None, log_every=0)
+    final = samples_of(kind, step, conditional)
+    return {"trajectory": history["eval"], "status": history["status"], "final": final,
+            "train_seconds": history["eval"][-1]["train_seconds"] if history["eval"] else None}
+
+
+def imbalanced(x, y, seed: int = 0):
+    """The training digits with only RARE_KEEP of digit RARE's examples (the first ones, fixed)."""
+    rare = (y == RARE).nonzero().flatten()
+    drop = rare[int(len(rare) * RARE_KEEP):]
+    keep = torch.ones(len(y), dtype=torch.bool)
+    keep[drop] = False
+    return x[keep], y[keep]
+
+
+def flow_samples(out: Path, machine: str) -> None:
+    model = pretrained.load("flow-mnist", device="cpu")
+    sampling = pretrained.manifest()["flow-mnist"]["hyperparameters"]["sampling"]
+    started = time.perf_counter()
+    x, labels = draw_samples(model, n=N_SAMPLES, conditional=True, **sampling)
+    with atomic_write(out, "wb") as f:
+        np.savez_compressed(f, images=(x * 255).round().to(torch.uint8).numpy(), labels=labels.numpy(),
+                            command="python scripts/challenges.py flow-samples", sampling=json.dumps(sampling),
+                            date=time.strftime("%Y-%m-%d"), machine=machine,
+                            seconds=round(time.perf_counter() - started, 1))
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=[*sorted(SETTINGS), "flow-samples"], help="which experiments to run")
+    parser.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
+    parser.add_argument("--out", type=Path, help="default genimg_edu/results/challenges_KIND.json")
+    args = parser.parse_args()
+    threads = set_threads(int(os.environ.get("GENIMG_THREADS", 1)))
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, torch {torch.__version__}"
+    if args.kind == "flow-samples":
+        return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine)
+    kind, steps = args.kind, args.steps or DEFAULT_STEPS[args.kind]
+    out = args.out or ROOT / "genimg_edu" / "results" / f"challenges_{kind}.json"
+    steps_arg = f" --steps {steps}" if args.steps else ""
+    classifier = instrument("cnn-mnist")
+    x, y = load_dataset("mnist", "train")
+    result = {"command": f"python scripts/challenges.py {kind}{steps_arg}", "steps": steps,
+              "settings": SETTINGS[kind], "samples": N_SAMPLES, "date": time.strftime("%Y-%m-%d"),
+              "machine": machine, "seeds": {}, "data": {}}
+    started = time.perf_counter()
+    for seed in SEEDS:
+        r = run(kind, (x,), steps, seed, classifier, every=max(1, steps // 4))
+        if seed == 0:
+            result["data"][str(len(x))] = {**quality(r["final"], classifier), **memorisation(r["final"], x)}
+        r.pop("final")
+        result["seeds"][str(seed)] = r
+        print(f"seed {seed}: {r['trajectory'][-1]}", flush=True)
+    for n in SIZES:
+        r = run(kind, (x[:n],), steps, 0, classifier)
+        result["data"][str(n)] = {**quality(r["final"], classifier), **memorisation(r["final"], x[:n])}
+        print(f"{n} digits: copied {result['data'][str(n)]['copied_share']}", flush=True)
+    result["data"] = dict(sorted(result["data"].items(), key=lambda kv: int(kv[0])))
+    if kind == "gan":
+        xb, yb = imbalanced(x, y)
+        rare = yb == RARE
+        repeat = torch.where(rare, int(round(1 / RARE_KEEP)), 1)
+        xr = xb.repeat_interleave(repeat, 0)
+        result["bias"] = {"rare_digit": RARE, "kept": RARE_KEEP, "n": len(xb),
+                          "data_shares": [round(float((yb == d).double().mean()), 4) for d in range(10)],
+                          "reweighted_shares": [round(float((yb.repeat_interleave(repeat) == d).double().mean()), 4)
+                                                for d in range(10)]}
+        for name, data, conditional in (("as it is", (xb,), False), ("re-weighted", (xr,), False),
+                                        ("conditioned", (xb, yb), True)):
+            r = run(kind, data, steps, 0, classifier, conditional=conditional)
+            report = quality(r["final"], classifier)
+            if conditional:
+                _, p = metrics.classifier_outputs(r["final"], classifier)
+                wanted = torch.arange(N_SAMPLES) % 10 == RARE
+                report["rare_label_accuracy"] = round(float((p[wanted].argmax(1) == RARE).double().mean()), 4)
+            result["bias"][name] = report
+            print(f"bias, {name}: share of {RARE} = {report['digit_shares'][RARE]}", flush=True)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    with atomic_write(out, "w") as f:
+        json.dump(result, f, indent=1, ensure_ascii=False)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
