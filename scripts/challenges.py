@@ -2,7 +2,7 @@
 
     python scripts/challenges.py gan     # ~25 min on 1 thread → genimg_edu/results/challenges_gan.json
     python scripts/challenges.py flow    # ~40 min on 1 thread → genimg_edu/results/challenges_flow.json
-    python scripts/challenges.py gan --steps 20 --out /tmp/c.json   # a quick check that it runs
+    python scripts/challenges.py gan --steps 4 --samples 100 --out /tmp/c.json   # a quick check that it runs
     python scripts/challenges.py flow-samples   # ~2 min → genimg_edu/results/flow_samples.npz
 
 `flow-samples`: 1,000 digits (each digit 100 times) from the shipped "flow-mnist" with its recipe's
@@ -68,7 +68,8 @@ def make_step(kind: str, conditional: bool = False):
 def samples_of(kind: str, step, conditional: bool = False) -> torch.Tensor:
     model = step.G if kind == "gan" else step.model
     model.eval()
-    x, _ = draw_samples(model, n=N_SAMPLES, seed=1, conditional=conditional, **SETTINGS[kind].get("sampling", {}))
+    x, _ = draw_samples(model, n=N_SAMPLES, seed=1, conditional=conditional, chunk=250,
+                        **SETTINGS[kind].get("sampling", {}))
     model.train()
     return x
 
@@ -145,15 +146,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("kind", choices=[*sorted(SETTINGS), "flow-samples"], help="which experiments to run")
     parser.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
+    parser.add_argument("--samples", type=int, default=N_SAMPLES, help="samples per measurement (default 1,000)")
     parser.add_argument("--out", type=Path, help="default genimg_edu/results/challenges_KIND.json")
     args = parser.parse_args()
+    if args.samples < 20 or args.samples % 10:
+        parser.error(f"--samples must be a multiple of 10 and at least 20, got {args.samples}")
+    globals()["N_SAMPLES"] = args.samples
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 1)))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, torch {torch.__version__}"
     if args.kind == "flow-samples":
         return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine)
     kind, steps = args.kind, args.steps or DEFAULT_STEPS[args.kind]
     out = args.out or ROOT / "genimg_edu" / "results" / f"challenges_{kind}.json"
-    steps_arg = f" --steps {steps}" if args.steps else ""
+    steps_arg = (f" --steps {steps}" if args.steps else "") + (f" --samples {args.samples}" if args.samples != 1000 else "")
     classifier = instrument("cnn-mnist")
     x, y = load_dataset("mnist", "train")
     result = {"command": f"python scripts/challenges.py {kind}{steps_arg}", "steps": steps,

@@ -61,3 +61,16 @@ def test_a_notebook_without_the_package_says_exactly_what_to_run(notebook):
     assert r.returncode == 1 and "ModuleNotFoundError: genimg_edu is not installed" in r.stderr
     assert f"!pip install 'genimg-edu @ git+https://github.com/{repo}'" in r.stderr
     assert "git+https://github.com/someone-else/fork" in readme_links.install_lines(first, "someone-else/fork")
+
+
+def test_the_chinese_readme_links_what_the_english_one_does():
+    """README.zh-CN.md's Binder, Colab and install links are the English README's (so they move with it), and
+    every notebook it links, English or Chinese, exists."""
+    zh = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    for pattern in [r"https://mybinder\.org/v2/gh/[^\s)]+", r"https://colab\.research\.google\.com/github/[^\s)]+",
+                    r"git\+https://github\.com/[\w.-]+/[\w.-]+"]:
+        for url in re.findall(pattern, zh):
+            assert url in README, f"README.zh-CN.md links {url}, which README.md does not"
+    for path in re.findall(r"\]\((notebooks/[\w./-]+\.ipynb)\)", zh):
+        assert (ROOT / path).is_file(), f"README.zh-CN.md links {path}, which does not exist"
+    assert "README.zh-CN.md" in README and "docs/glossary.md" in README and "docs/glossary.md" in zh

@@ -68,3 +68,27 @@ def test_flow_sampling_measures_every_sampler_and_scale(tmp_path):
     chosen = result["chosen_sampler"]
     assert chosen["steps"] in flow_sampling.QUICK_SAMPLERS[chosen["method"]]
     assert result["command"] == "python scripts/flow_sampling.py --n 20 --quick" and result["reference"] == "val"
+
+
+def test_challenges_script_runs_every_experiment(tmp_path):
+    """scripts/challenges.py gan on a tiny budget: five seeds, three data sizes with the memorisation test, the bias runs."""
+    out = tmp_path / "challenges.json"
+    run = subprocess.run([sys.executable, "scripts/challenges.py", "gan", "--steps", "4", "--samples", "60", "--out",
+                          str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900, env=ENV)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["command"] == "python scripts/challenges.py gan --steps 4 --samples 60"
+    assert sorted(result["seeds"]) == ["0", "1", "2", "3", "4"] and sorted(result["data"], key=int) == ["100", "1000", "8000"]
+    assert all(r["trajectory"][-1]["step"] == 4 and r["status"] == "finished" for r in result["seeds"].values())
+    for r in result["data"].values():
+        assert len(r["ratios"]) == 60 and 0 <= r["copied_share"] <= 1 and len(r["closest_samples"]) == 8
+    bias = result["bias"]
+    assert abs(sum(bias["data_shares"]) - 1) < 1e-3 and bias["data_shares"][bias["rare_digit"]] < 0.02
+    assert abs(bias["reweighted_shares"][bias["rare_digit"]] - 0.1) < 0.02
+    assert {"as it is", "re-weighted", "conditioned"} <= set(bias) and "rare_label_accuracy" in bias["conditioned"]
+
+
+def test_challenges_script_names_a_bad_sample_count():
+    run = subprocess.run([sys.executable, "scripts/challenges.py", "gan", "--samples", "15"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, env=ENV)
+    assert run.returncode == 2 and "--samples must be a multiple of 10 and at least 20, got 15" in run.stderr

@@ -8,6 +8,7 @@ The solutions live in ``solutions/`` at the top of the repository.
 
     from genimg_edu.exercises import check_conv_output_size, hint
 """
+from .challenges import check_false_alarm_rate, check_memorisation_ratio, check_sefa_directions
 from .cnn import check_conv_output_size, check_conv_parameters, check_cross_entropy, check_cross_entropy_gradient
 from .core import REGISTRY, Feedback, hint
 from .diffusion import check_euler_step, check_guided_velocity, check_heun_evaluations, check_q_sample

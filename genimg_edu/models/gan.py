@@ -156,3 +156,14 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:
             out = out + (self.embed(labels) * h).sum(1)  # projection term
         return out
+
+
+def sefa_directions(weight: torch.Tensor, k: int) -> torch.Tensor:
+    """SeFa (Shen & Zhou 2021): the `k` unit directions n of the latent space that change a linear first
+    layer ``h = weight @ z`` the most — the eigenvectors of weightᵀ·weight with the largest eigenvalues, as
+    rows (k, z_dim), largest first. Each is defined up to its sign."""
+    if weight.ndim != 2 or not 1 <= k <= weight.shape[1]:
+        raise ValueError(f"expected a 2-D weight (out, z_dim) and 1 <= k <= z_dim, got {tuple(weight.shape)} and k={k}")
+    w = weight.detach().double()
+    _, vectors = torch.linalg.eigh(w.T @ w)  # eigenvalues ascending, eigenvectors as columns
+    return vectors[:, -k:].flip(1).T.to(weight.dtype)

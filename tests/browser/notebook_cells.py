@@ -13,7 +13,8 @@ import nbformat
 # The functions of genimg_edu whose call shows a control; a cell calling one is a "widget cell".
 # (`fit` shows the training dashboard in a live notebook; tests ask for it by name, see conftest.)
 WIDGET_FUNCTIONS = {"preprocessing_playground", "gan_toy_stepper", "interpolation_slider", "class_picker",
-                    "latent_explorer", "real_or_generated_quiz", "guidance_explorer", "denoising_slider"}
+                    "latent_explorer", "real_or_generated_quiz", "guidance_explorer", "denoising_slider",
+                    "watermark_explorer"}
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:

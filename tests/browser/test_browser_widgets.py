@@ -206,3 +206,28 @@ def test_flow_denoising_slider(notebook_run, artifacts):
                                   shots="07_denoising", timing="07 denoising t")
     assert changed_fraction(before, after, region(picture, out)) > 0.2, "at t = 0 the noise has become digits"
     assert_no_errors(nb)
+
+
+def test_latent_direction_sliders(notebook_run, artifacts):
+    nb = notebook_run("08_challenges")
+    out = nb.widget(nb.lab.widget_cells["08_challenges"][0])
+    picture = out.locator("img.widget-image")
+    towards_one = out.locator(".widget-slider").nth(3)
+    before, after = key_on_slider(nb, out, picture, artifacts, "SeFa 1", "End",  # 0 → 6 along SeFa's first direction
+                                  shots="08_sefa", timing="08 SeFa 1")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "a large step along SeFa 1 changes the digit"
+    assert changed_fraction(before, after, region(towards_one, out)) == 0, "the other sliders do not move"
+    assert_no_errors(nb)
+
+
+def test_watermark_strength_slider(notebook_run, artifacts):
+    nb = notebook_run("08_challenges")
+    out = nb.widget(nb.lab.widget_cells["08_challenges"][1])
+    picture = out.locator("img.widget-image")
+    readout = out.locator(".widget-html")
+    assert readout.inner_text().startswith("strength 0.04:")
+    before, after = key_on_slider(nb, out, picture, artifacts, "strength", "Home",  # 0.04 → 0: no mark
+                                  shots="08_watermark", timing="08 watermark strength")
+    assert changed_fraction(before, after, region(picture, out)) > 0.05, "without a mark the change rows are flat grey"
+    assert readout.inner_text().startswith("strength 0:"), readout.inner_text()
+    assert_no_errors(nb)
