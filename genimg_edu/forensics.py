@@ -5,11 +5,12 @@
 - `detector_features`: what a detector reads — the log-magnitude Fourier spectrum, where upsampling
   layers and smooth decoders leave their traces (Durall et al. 2020, Frank et al. 2020), and the
   intensity histogram, where scanned and generated pixels differ.
-- An invisible watermark: spread spectrum in the DCT domain (Cox et al. 1997), informed by what the
-  image already contains (the idea of improved spread spectrum, Malvar & Florêncio 2003). Each bit of the message
-  is spread over a band of low and middle frequencies by a secret random pattern (the *key*); to
-  read it, correlate the band with each pattern: the sign is the bit. Low and middle frequencies
-  survive blur, resizing and JPEG, which throw away the high ones first.
+- A watermark meant to be invisible: spread spectrum in the DCT domain (after Cox et al. 1997),
+  informed by what the image already contains (the idea of improved spread spectrum, Malvar &
+  Florêncio 2003). Each bit of the message is spread over a band of middle frequencies by a secret
+  random pattern (the *key*); to read it, correlate the band with each pattern: the sign is the bit.
+  Middle frequencies survive blur, resizing and JPEG better than the high ones, which go first, and
+  show less than the low ones.
 """
 from __future__ import annotations
 

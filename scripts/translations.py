@@ -33,8 +33,8 @@ NOTEBOOKS = ROOT / "notebooks"
 LANG = "zh"
 I18N = ROOT / "i18n" / LANG
 OUT = NOTEBOOKS / LANG
-BANNER = ("> 本笔记本是课程的中文版，由 `scripts/translations.py` 从英文版 [{name}](../{name}) 生成："
-          "代码与输出和英文版完全相同，请勿直接编辑，改动请提交到 `i18n/zh/{key}.json`。"
+BANNER = ("> 本笔记本是课程的中文版，由 `scripts/translations.py` 从英文版 [{name}](../{name}) 生成，"
+          "代码与输出和英文版完全相同。尽管运行和修改代码；如果想改进译文，请编辑 `i18n/zh/{key}.json` 再重新生成。"
           "术语见[中英术语表](../../docs/glossary.md)。")
 
 

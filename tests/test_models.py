@@ -245,3 +245,13 @@ def test_refined_dcgan_adds_one_same_size_convolution_per_inner_resolution(image
     assert "refine" not in DCGANGenerator(width=8).config  # configs of checkpoints without it are unchanged
     rebuilt = DCGANGenerator(**G.config)
     rebuilt.load_state_dict(G.state_dict())  # the config rebuilds the same layers, as pretrained.load does
+
+
+def test_sefa_directions_are_the_top_eigenvectors_and_check_their_input():
+    from genimg_edu.models.gan import sefa_directions
+
+    weight = torch.diag(torch.tensor([1.0, 3.0, 2.0]))  # ‖W n‖ is largest along axis 1, then axis 2
+    d = sefa_directions(torch.cat([weight, torch.zeros(2, 3)]), 2)
+    assert d.shape == (2, 3) and torch.allclose(d.abs(), torch.tensor([[0.0, 1, 0], [0, 0, 1]]), atol=1e-6)
+    with pytest.raises(ValueError, match=r"expected a 2-D weight \(out, z_dim\) and 1 <= k <= z_dim"):
+        sefa_directions(weight, 4)

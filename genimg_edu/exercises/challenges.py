@@ -36,6 +36,8 @@ check_sefa_directions = register(Exercise(
     reference=_sefa,
     trial=lambda answer: [_projection(answer(w.clone(), k)) for w, k in zip(_W, _K)],
     describe=lambda i: f"a weight of shape {tuple(_W[i].shape)} and k = {_K[i]} (compared up to each direction's sign)",
+    start="section 3's derivation says which unit vectors make ‖A n‖ largest; write that with torch.linalg — "
+          "hint('sefa_directions') if you are stuck.",
     hints=["‖A n‖² = nᵀ (AᵀA) n: the unit vectors that maximise it are eigenvectors of AᵀA, the largest "
            "eigenvalues first.",
            "torch.linalg.eigh(A.T @ A) returns (eigenvalues ascending, eigenvectors as *columns*): take the last k "
@@ -56,7 +58,7 @@ check_false_alarm_rate = register(Exercise(
     name="false_alarm_rate", title="Exercise 8.2 · predict: how often an unmarked image passes for marked",
     reference=lambda: 2.0 ** -8,
     trial=lambda answer: [float(answer())],
-    describe=lambda i: "the share of unmarked images whose 8 bits all match the identifier",
+    describe=lambda i: "the share of unmarked images whose 8 bits all match the identifier (a fraction, not a percentage)",
     atol=2e-4, rtol=0,
     start="Predict it first — on paper — then return your number; hint('false_alarm_rate') if you are stuck.",
     reveal=False,

@@ -208,7 +208,7 @@ def test_flow_denoising_slider(notebook_run, artifacts):
     assert_no_errors(nb)
 
 
-def test_latent_direction_sliders(notebook_run, artifacts):
+def test_sefa_and_boundary_direction_sliders(notebook_run, artifacts):
     nb = notebook_run("08_challenges")
     out = nb.widget(nb.lab.widget_cells["08_challenges"][0])
     picture = out.locator("img.widget-image")
