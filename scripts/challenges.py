@@ -65,10 +65,10 @@ def make_step(kind: str, conditional: bool = False):
     return FlowStep(TinyUNet(**s["model"]), **s["step"])
 
 
-def samples_of(kind: str, step, conditional: bool = False) -> torch.Tensor:
+def samples_of(kind: str, step, n: int, conditional: bool = False) -> torch.Tensor:
     model = step.G if kind == "gan" else step.model
     model.eval()
-    x, _ = draw_samples(model, n=N_SAMPLES, seed=1, conditional=conditional, chunk=250,
+    x, _ = draw_samples(model, n=n, seed=1, conditional=conditional, chunk=250,
                         **SETTINGS[kind].get("sampling", {}))
     model.train()
     return x
@@ -99,7 +99,7 @@ def memorisation(x: torch.Tensor, train: torch.Tensor, show: int = 8) -> dict:
             "closest_samples": as_bytes(x[worst]), "their_neighbours": as_bytes(train[nearest[worst]])}
 
 
-def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, conditional: bool = False,
+def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, n_samples: int, conditional: bool = False,
         every: int | None = None) -> dict:
     """Train one model; its quality every `every` steps against its training seconds (measuring excluded)."""
     torch.manual_seed(seed)
@@ -109,13 +109,13 @@ def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, conditiona
     def measure(step, k):
         t0 = time.perf_counter()
         seconds = t0 - clock["start"] - clock["measuring"]
-        out = {"train_seconds": round(seconds, 1), **quality(samples_of(kind, step, conditional), classifier)}
+        out = {"train_seconds": round(seconds, 1), **quality(samples_of(kind, step, n_samples, conditional), classifier)}
         clock["measuring"] += time.perf_counter() - t0
         return out
 
     history = fit(step, data, max_steps=steps, batch_size=SETTINGS[kind]["batch_size"], seed=seed,
                   callbacks=[measure], eval_every=every or steps, reporter=None, log_every=0)
-    final = samples_of(kind, step, conditional)
+    final = samples_of(kind, step, n_samples, conditional)
     return {"trajectory": history["eval"], "status": history["status"], "final": final,
             "train_seconds": history["eval"][-1]["train_seconds"] if history["eval"] else None}
 
@@ -129,11 +129,11 @@ def imbalanced(x, y, seed: int = 0):
     return x[keep], y[keep]
 
 
-def flow_samples(out: Path, machine: str) -> None:
+def flow_samples(out: Path, machine: str, n: int) -> None:
     model = pretrained.load("flow-mnist", device="cpu")
     sampling = pretrained.manifest()["flow-mnist"]["hyperparameters"]["sampling"]
     started = time.perf_counter()
-    x, labels = draw_samples(model, n=N_SAMPLES, conditional=True, **sampling)
+    x, labels = draw_samples(model, n=n, conditional=True, **sampling)
     with atomic_write(out, "wb") as f:
         np.savez_compressed(f, images=(x * 255).round().to(torch.uint8).numpy(), labels=labels.numpy(),
                             command="python scripts/challenges.py flow-samples", sampling=json.dumps(sampling),
@@ -151,29 +151,28 @@ def main() -> None:
     args = parser.parse_args()
     if args.samples < 20 or args.samples % 10:
         parser.error(f"--samples must be a multiple of 10 and at least 20, got {args.samples}")
-    globals()["N_SAMPLES"] = args.samples
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 1)))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, torch {torch.__version__}"
     if args.kind == "flow-samples":
-        return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine)
+        return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine, args.samples)
     kind, steps = args.kind, args.steps or DEFAULT_STEPS[args.kind]
     out = args.out or ROOT / "genimg_edu" / "results" / f"challenges_{kind}.json"
     steps_arg = (f" --steps {steps}" if args.steps else "") + (f" --samples {args.samples}" if args.samples != 1000 else "")
     classifier = instrument("cnn-mnist")
     x, y = load_dataset("mnist", "train")
     result = {"command": f"python scripts/challenges.py {kind}{steps_arg}", "steps": steps,
-              "settings": SETTINGS[kind], "samples": N_SAMPLES, "date": time.strftime("%Y-%m-%d"),
+              "settings": SETTINGS[kind], "samples": args.samples, "date": time.strftime("%Y-%m-%d"),
               "machine": machine, "seeds": {}, "data": {}}
     started = time.perf_counter()
     for seed in SEEDS:
-        r = run(kind, (x,), steps, seed, classifier, every=max(1, steps // 4))
+        r = run(kind, (x,), steps, seed, classifier, n_samples=args.samples, every=max(1, steps // 4))
         if seed == 0:
             result["data"][str(len(x))] = {**quality(r["final"], classifier), **memorisation(r["final"], x)}
         r.pop("final")
         result["seeds"][str(seed)] = r
         print(f"seed {seed}: {r['trajectory'][-1]}", flush=True)
     for n in SIZES:
-        r = run(kind, (x[:n],), steps, 0, classifier)
+        r = run(kind, (x[:n],), steps, 0, classifier, n_samples=args.samples)
         result["data"][str(n)] = {**quality(r["final"], classifier), **memorisation(r["final"], x[:n])}
         print(f"{n} digits: copied {result['data'][str(n)]['copied_share']}", flush=True)
     result["data"] = dict(sorted(result["data"].items(), key=lambda kv: int(kv[0])))
@@ -188,11 +187,11 @@ def main() -> None:
                                                 for d in range(10)]}
         for name, data, conditional in (("as it is", (xb,), False), ("re-weighted", (xr,), False),
                                         ("conditioned", (xb, yb), True)):
-            r = run(kind, data, steps, 0, classifier, conditional=conditional)
+            r = run(kind, data, steps, 0, classifier, n_samples=args.samples, conditional=conditional)
             report = quality(r["final"], classifier)
             if conditional:
                 _, p = metrics.classifier_outputs(r["final"], classifier)
-                wanted = torch.arange(N_SAMPLES) % 10 == RARE
+                wanted = torch.arange(args.samples) % 10 == RARE
                 report["rare_label_accuracy"] = round(float((p[wanted].argmax(1) == RARE).double().mean()), 4)
             result["bias"][name] = report
             print(f"bias, {name}: share of {RARE} = {report['digit_shares'][RARE]}", flush=True)

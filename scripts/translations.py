@@ -105,7 +105,6 @@ def build(nb: Path) -> dict:
     banner = {"cell_type": "markdown", "id": f"{LANG}-banner", "metadata": {},
               "source": [BANNER.format(name=nb.name, key=nb.name[:2])]}
     out["cells"].insert(1, banner)
-    out["metadata"]["language_info"] = data["metadata"].get("language_info", {})
     out["metadata"]["genimg_edu"] = {"lang": LANG, "generated_from": nb.name}
     return out
 
