@@ -275,6 +275,7 @@ def main() -> None:
         pretrained.save(name, model, record, directory=directory)
         print(f"{name}: {seconds:.0f} s, {record['metrics']}", flush=True)
     if world > 1:
+        dist.barrier()  # rank 0 has measured and saved; tear the group down together (gloo aborts otherwise)
         dist.destroy_process_group()
 
 

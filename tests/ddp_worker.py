@@ -44,7 +44,8 @@ def main():
     if not dist.is_initialized() or dist.get_rank() == 0:
         torch.save({"step": step.state_dict(), "loss": history["loss"]}, args.out)
     if dist.is_initialized():
-        dist.destroy_process_group()
+        dist.barrier()  # every process done (rank 0 has saved) before the group goes: gloo aborts a process that
+        dist.destroy_process_group()  # tears it down with work in flight ("terminate called without an active exception")
 
 
 if __name__ == "__main__":
