@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from genimg_edu import pretrained, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import atomic_write, replace_marked  # noqa: E402
 from genimg_edu.evaluation import mnist_quality  # noqa: E402
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPVAE  # noqa: E402
 from genimg_edu.steps import GANStep, VAEStep  # noqa: E402
@@ -96,8 +95,6 @@ def run(kind: str, recipe: str, budgets: list[float], seed: int = 0) -> list[dic
 
 
 def update_readme(result: dict) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
     lines = ["| model | recipe | " + " | ".join(f"after {b:g} s" for b in result["budgets"]) + " |",
              "|---|---|" + "---|" * len(result["budgets"])]
     for kind, label in (("gan", "GAN: IS ratio / FD ratio"), ("vae", "VAE: test −ELBO (nats)")):
@@ -106,13 +103,8 @@ def update_readme(result: dict) -> None:
                      for r in result[kind][recipe]]
             lines.append(f"| {label} | {recipe} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
-    block = (f"<!-- time-to-quality:start -->\n{table}\n\n*{result['machine']}, {result['date']}; "
-             f"`{result['command']}`.*\n<!-- time-to-quality:end -->")
-    pattern = re.compile(r"<!-- time-to-quality:start -->.*?<!-- time-to-quality:end -->", re.S)
-    if not pattern.search(text):
-        raise SystemExit("README.md has no <!-- time-to-quality:start/end --> markers; add them where the table goes")
-    with atomic_write(readme, "w") as f:
-        f.write(pattern.sub(lambda _: block, text))
+    replace_marked(ROOT / "README.md", "time-to-quality",
+                   f"{table}\n\n*{result['machine']}, {result['date']}; `{result['command']}`.*")
 
 
 def main() -> None:

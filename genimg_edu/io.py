@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,20 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def replace_marked(path: str | os.PathLike, name: str, body: str) -> None:
+    """Atomically replace what lies between ``<!-- name:start -->`` and ``<!-- name:end -->`` in the text
+    file `path` (a README table written by a benchmark) with `body`; a file without the markers is an error."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no <!-- {name}:start --> … <!-- {name}:end --> markers; add them where "
+                         "the table goes")
+    block = f"<!-- {name}:start -->\n{body.strip()}\n<!-- {name}:end -->"
+    with atomic_write(path, "w") as f:
+        f.write(pattern.sub(lambda _: block, text))
 
 
 def _umask() -> int:

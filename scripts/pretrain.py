@@ -69,8 +69,8 @@ RECIPES = {
     # flow matching with a 0.57 M-parameter U-Net; sampled by Heun's method (10 steps, 19 network
     # evaluations) with classifier-free guidance — sampler and scale chosen on val by scripts/flow_sampling.py
     "flow-mnist": dict(model=dict(width=32, emb_dim=128, n_classes=10),
-                       step=dict(lr=2e-3, t_sampling="logit-normal", label_dropout=0.1, ema_decay=0.999, warmup=200),
-                       fit=dict(max_steps=5000, batch_size=128), every=1000, seed=0,
+                       step=dict(lr=2e-3, t_sampling="logit-normal", label_dropout=0.2, ema_decay=0.999, warmup=200),
+                       fit=dict(max_steps=6000, batch_size=128), every=1000, seed=0,
                        sampling=dict(steps=10, method="heun", guidance=1.5)),
     "vae-mnist": dict(model=dict(width=32, z_dim=32, hidden=256), step=dict(lr=2e-3, shift=1, warmup=200),
                       fit=dict(max_steps=12000, batch_size=128), seed=0),
@@ -122,26 +122,17 @@ def make_step(name: str, recipe: dict, steps: int, device="cpu"):
     return VAEStep(model.to(device), decay_steps=steps, **kw), (x,)
 
 
-def train(name: str, recipe: dict, steps: int | None, run_dir: Path, device="cpu", *, track_n: int = 500,
-          sample_steps: int | None = None) -> tuple[torch.nn.Module, dict]:
-    """Train `name` by its recipe through `fit` (resuming from run_dir/NAME.pt); return (model, extra record).
-    The flow model is tracked on `track_n` val samples, Heun with 10 steps (or `sample_steps`)."""
-    steps = steps or recipe["fit"]["max_steps"]
-    step, data = make_step(name, recipe, steps, device)
-    callbacks, eval_every = (), 500
+def tracker(name: str, recipe: dict, steps: int, *, track_n: int = 500,
+            sample_steps: int | None = None) -> tuple[tuple, int]:
+    """(callbacks, eval_every) for `fit`: the GAN and flow recipes track their quality on val while they train;
+    the flow model on `track_n` samples, Heun with 10 steps (or `sample_steps`)."""
     if name in GAN_NAMES:
-        eval_every = min(recipe["every"], steps)
-
         def track(step, k):  # how the weight-averaged generator improves, measured on val
             samples, labels = draw_samples(step.sampler.eval(), conditional=bool(step.sampler.n_classes))
             report = mnist_quality(samples, labels=labels, reference="val")
             return {key: round(report[key], 4) for key in ("is_ratio", "fd_ratio", "label_accuracy") if key in report}
-
-        callbacks = (track,)
-    if name == "flow-mnist":
-        eval_every = min(recipe["every"], steps)
-
-        def track(step, k):  # Heun, 10 steps, on 500 samples, measured on val
+    elif name == "flow-mnist":
+        def track(step, k):  # guided and unconditional samples, measured on val
             net, out = step.sampler.eval(), {}
             for guided in (True, False):
                 samples, labels = draw_samples(net, conditional=guided, n=track_n,
@@ -151,8 +142,17 @@ def train(name: str, recipe: dict, steps: int | None, run_dir: Path, device="cpu
                 out.update({f"{tag}_{key}": round(report[key], 4)
                             for key in ("is_ratio", "fd_ratio", "label_accuracy") if key in report})
             return out
+    else:
+        return (), 500
+    return (track,), min(recipe["every"], steps)
 
-        callbacks = (track,)
+
+def train(name: str, recipe: dict, steps: int | None, run_dir: Path, device="cpu", *, track_n: int = 500,
+          sample_steps: int | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train `name` by its recipe through `fit` (resuming from run_dir/NAME.pt); return (model, extra record)."""
+    steps = steps or recipe["fit"]["max_steps"]
+    step, data = make_step(name, recipe, steps, device)
+    callbacks, eval_every = tracker(name, recipe, steps, track_n=track_n, sample_steps=sample_steps)
     run_dir.mkdir(parents=True, exist_ok=True)
     history = fit(step, data, **dict(recipe["fit"], max_steps=steps), seed=recipe["seed"],
                   checkpoint=run_dir / f"{name}.pt", callbacks=callbacks, eval_every=eval_every,

@@ -162,9 +162,6 @@ def test_pretrained_flow_unconditional_inception_score(flow_reports):
     assert flow_reports[1]["is_ratio"] >= 0.80
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 stays open: the shipped flow-mnist (5,000 steps, 52 min) reaches "
-                   "8.9 x unconditionally (plain 9.7 x), still falling when its budget ran out; strict, so a "
-                   "checkpoint that meets the gate turns this into a failure until the mark is removed")
 def test_pretrained_flow_unconditional_frechet_distance_in_both_instruments(flow_reports):
     uncond = flow_reports[1]
     assert uncond["fd_ratio"] <= 8.0 and uncond["plain_fd_ratio"] <= 8.0

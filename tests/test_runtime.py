@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from genimg_edu.io import atomic_write
+from genimg_edu.io import atomic_write, replace_marked
 from genimg_edu.runtime import device, environment_report, seed_everything, set_threads
 
 HAS_CUDA = torch.cuda.is_available()
@@ -182,6 +182,17 @@ def test_atomic_write_keeps_the_old_file_when_the_body_raises(tmp_path):
     assert target.read_bytes() == b"old content"
     assert _leftovers(tmp_path, target.name) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def test_replace_marked_swaps_only_the_marked_block_and_names_missing_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("top\n<!-- t:start -->\nold | table\n<!-- t:end -->\n<!-- u:start -->\nkeep\n<!-- u:end -->\n",
+                      encoding="utf-8")
+    replace_marked(readme, "t", "new | table\n")
+    assert readme.read_text(encoding="utf-8") == ("top\n<!-- t:start -->\nnew | table\n<!-- t:end -->\n"
+                                                   "<!-- u:start -->\nkeep\n<!-- u:end -->\n")
+    with pytest.raises(ValueError, match=r"README.md has no <!-- v:start -->"):
+        replace_marked(readme, "v", "x")
 
 
 def test_atomic_write_leaves_nothing_when_the_first_write_fails(tmp_path):

@@ -187,6 +187,22 @@ def test_n_critic_updates_d_n_times_per_g_update():
     assert step.optimizers["G"].state[next(step.G.parameters())]["step"] == 2
 
 
+def test_g_update_leaves_d_trainable_and_adds_nothing_to_its_gradients():
+    x, _ = _digits(16)
+    step = GANStep(*_gan())
+    opt_d, seen = step.optimizers["D"], {}
+    d_step = opt_d.step
+
+    def record(*args, **kwargs):  # D's gradients as its own loss left them
+        seen.update({id(p): p.grad.clone() for p in step.D.parameters()})
+        return d_step(*args, **kwargs)
+
+    opt_d.step = record
+    _quiet(step, (x,), max_steps=1)
+    assert all(p.requires_grad for p in step.D.parameters()), "D must be trainable again after G's update"
+    assert all(torch.equal(p.grad, seen[id(p)]) for p in step.D.parameters()), "G's update touched D's gradients"
+
+
 def test_mode_seeking_pairs_labels_and_rewards_different_images():
     step = GANStep(*_gan(n_classes=10), mode_seeking=1.0)
     y = torch.arange(7)

@@ -1,11 +1,26 @@
-"""scripts/stability_sweep.py and benchmarks/time_to_quality.py run end to end on tiny budgets."""
+"""The sweep scripts and the benchmarks that train (time_to_quality, recipe_times) run end to end on tiny budgets."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"GENIMG_THREADS": "1", "PATH": ""}
+
+
+def _readme_table(module: str, marker: str, result: dict, tmp_path, monkeypatch) -> str:
+    """The README a benchmark's `update_readme` writes from `result`, into a scratch README with its markers."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    bench = __import__(module)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n<!-- {marker}:start -->\nold\n<!-- {marker}:end -->\nafter\n")
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    bench.update_readme(result)
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    return text
 
 
 def test_stability_sweep_writes_every_setting(tmp_path):
@@ -35,16 +50,25 @@ def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_p
         for recipe in ("course", "plain"):
             rows = result[kind][recipe]
             assert [r["seconds"] for r in rows] == [0.5, 1.0] and rows[1]["steps"] >= rows[0]["steps"] and key in rows[0]
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import time_to_quality
-
-    readme = tmp_path / "README.md"
-    readme.write_text("before\n<!-- time-to-quality:start -->\nold\n<!-- time-to-quality:end -->\nafter\n")
-    monkeypatch.setattr(time_to_quality, "ROOT", tmp_path)
-    time_to_quality.update_readme(result)
-    text = readme.read_text()
-    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
+    text = _readme_table("time_to_quality", "time-to-quality", result, tmp_path, monkeypatch)
     assert "| GAN: IS ratio / FD ratio | course |" in text and "after 0.5 s" in text
+
+
+def test_recipe_times_projects_each_recipe_with_its_tracking_and_writes_the_readme_table(tmp_path, monkeypatch):
+    out = tmp_path / "times.json"
+    run = subprocess.run([sys.executable, "benchmarks/recipe_times.py", "--names", "vae2d-mnist", "dcgan-mnist",
+                          "--steps", "2", "--out", str(out), "--no-readme"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    vae, gan = result["recipes"]["vae2d-mnist"], result["recipes"]["dcgan-mnist"]
+    assert vae["evaluations"] == 0 and gan["evaluations"] == gan["steps"] // 2500 > 0  # the GAN tracks on val
+    for r in (vae, gan):
+        expected = (r["ms_per_step"] / 1000 * r["steps"] + r["evaluations"] * r["seconds_per_evaluation"]) / 60
+        assert r["projected_minutes"] == pytest.approx(expected, rel=0.05, abs=0.1)
+        assert r["within_budget"] == (r["projected_minutes"] <= r["budget_minutes"] == 30)
+    text = _readme_table("recipe_times", "recipe-times", result, tmp_path, monkeypatch)
+    assert "| `dcgan-mnist` |" in text and "| 30 min" in text
 
 
 def test_flow_sampling_measures_every_sampler_and_scale(tmp_path):
