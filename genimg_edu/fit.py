@@ -22,14 +22,17 @@ What it adds to a plain ``for`` loop, each because learners lose work without it
   `DistributedDataParallel`, each process takes its share of every batch (so
   ``batch_size`` is the total), the losses are averaged over processes, and only
   rank 0 reports and writes checkpoints (with every rank's random state, so a
-  resumed run continues each process's noise).
+  resumed run continues each process's noise); a script ends each process with
+  `leave_processes()`.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -157,6 +160,21 @@ def _rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def leave_processes() -> None:
+    """End a torchrun process: wait until every process is here (all work done, rank 0 has written),
+    then exit at once with status 0.
+
+    The exit skips the interpreter's teardown on purpose. A gloo process group still referenced by
+    `DistributedDataParallel` is destroyed during that teardown, and now and then its worker threads
+    abort the process there ("terminate called without an active exception", SIGABRT) after the run
+    itself succeeded. The barrier guarantees nothing is in flight; the operating system closes the sockets.
+    """
+    dist.barrier()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _agree(status: str | None) -> str | None:

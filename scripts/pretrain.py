@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from genimg_edu import pretrained, seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.evaluation import both_instruments, copy_share, draw_samples, mnist_quality  # noqa: E402
-from genimg_edu.fit import fit  # noqa: E402
+from genimg_edu.fit import fit, leave_processes  # noqa: E402
 from genimg_edu.models import (ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPVAE, MNISTClassifier,  # noqa: E402
                                TinyUNet)
 from genimg_edu.steps import ClassifierStep, FlowStep, GANStep, VAEStep  # noqa: E402
@@ -275,8 +275,7 @@ def main() -> None:
         pretrained.save(name, model, record, directory=directory)
         print(f"{name}: {seconds:.0f} s, {record['metrics']}", flush=True)
     if world > 1:
-        dist.barrier()  # rank 0 has measured and saved; tear the group down together (gloo aborts otherwise)
-        dist.destroy_process_group()
+        leave_processes()  # every process waits until rank 0 has measured and saved
 
 
 def _instruments(record: dict, name: str) -> None:

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genimg_edu import seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.data.toy import ring_of_gaussians  # noqa: E402
-from genimg_edu.fit import fit  # noqa: E402
+from genimg_edu.fit import fit, leave_processes  # noqa: E402
 from genimg_edu.models import VelocityMLP  # noqa: E402
 from genimg_edu.steps import ClassifierStep, FlowStep  # noqa: E402
 
@@ -44,8 +44,7 @@ def main():
     if not dist.is_initialized() or dist.get_rank() == 0:
         torch.save({"step": step.state_dict(), "loss": history["loss"]}, args.out)
     if dist.is_initialized():
-        dist.barrier()  # every process done (rank 0 has saved) before the group goes: gloo aborts a process that
-        dist.destroy_process_group()  # tears it down with work in flight ("terminate called without an active exception")
+        leave_processes()  # every process done (rank 0 has saved); no gloo teardown at exit
 
 
 if __name__ == "__main__":
