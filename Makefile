@@ -26,7 +26,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider
+	$(BIN)/python -m pytest tests -p no:cacheprovider --durations=25
 	$(NBVAL) notebooks/
 
 install: $(STAMP)
