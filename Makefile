@@ -15,6 +15,11 @@ TORCH ?= cpu
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN := $(VENV)/bin
+# make test runs tests/ in two processes side by side (pytest-xdist); each test module (and each notebook)
+# stays in one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
+# JOBS=0: all in one process.
+JOBS ?= 2
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope
 STAMP := $(VENV)/.installed
 # nbval: compare stored outputs; widgets render their static preview (no browser attached).
 NBVAL := GENIMG_WIDGETS=static $(BIN)/python -m pytest --nbval --nbval-current-env --ignore=notebooks/zh \
@@ -25,9 +30,10 @@ NBVAL := GENIMG_WIDGETS=static $(BIN)/python -m pytest --nbval --nbval-current-e
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# The notebooks, too, run two at a time, each kernel on one thread (outputs stored from two-thread runs replay the same).
 test: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider --durations=25
-	$(NBVAL) notebooks/
+	$(PYTEST) tests --durations=25
+	GENIMG_THREADS=1 $(NBVAL) -n $(JOBS) --dist loadscope notebooks/
 
 install: $(STAMP)
 
@@ -50,7 +56,7 @@ torch-skip:
 	@echo "TORCH=skip: using the torch already installed in $(VENV)"
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:cacheprovider --ignore=tests/browser
+	$(PYTEST) tests --ignore=tests/browser
 
 # The notebooks' controls in JupyterLab in headless Chromium (skipped, saying why, without a browser).
 browser: $(STAMP)

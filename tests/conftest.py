@@ -1,4 +1,11 @@
-"""Shared fixtures: one CPU thread per test, so tiny models run fast beside other jobs."""
+"""Shared fixtures: one CPU thread per test, so tiny models run fast beside other jobs.
+
+`make test` runs the tests in one worker process per core (pytest-xdist, ``-n auto``), each test on one
+thread; the few heavy tests that use more threads ask for `cores`, their worker's share of the machine,
+so that no worker's threads wait on another's.
+"""
+import os
+
 import pytest
 import torch
 
@@ -10,3 +17,11 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def cores() -> int:
+    """The cores this test process may keep busy: all of them when it runs alone, its share of them
+    beside other pytest-xdist workers (two threads on a core another process keeps busy run several
+    times slower than one: README, "Threads when the machine is busy")."""
+    return max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))

@@ -1,10 +1,15 @@
 """The quality gates, measured on the bundled *test* split in both instruments of `genimg_edu.evaluation`.
 
-Live gates retrain the notebooks' small models — and the course GAN recipe — from
-the current code, so a regression in the training code fails here, not only a new
-checkpoint. Pretrained gates load the shipped checkpoints; a missing checkpoint
+Live gates train from the current code, so a regression in the training code fails the suite, not only
+a new checkpoint: the course GAN recipe here; the small CNN (98 %) and VAE (108 nats) in notebooks 02
+and 04, which `make test` replays under nbval — their loops are asserted identical to `fit` + the
+package's steps there, so training them again here would only repeat that work (the test below checks
+that the gates are still asserted). Pretrained gates load the shipped checkpoints; a missing checkpoint
 fails (`pretrained.load` raises), it is never skipped. Thresholds are the issues'.
 """
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -12,8 +17,10 @@ from genimg_edu import pretrained, seed_everything
 from genimg_edu.data import load_dataset
 from genimg_edu.evaluation import both_instruments, copy_share, draw_samples, mnist_quality
 from genimg_edu.fit import fit
-from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MNISTClassifier
-from genimg_edu.steps import ClassifierStep, GANStep, VAEStep
+from genimg_edu.models import DCGANDiscriminator, DCGANGenerator
+from genimg_edu.steps import GANStep
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LABEL_SEEDS = range(5)
 
@@ -31,35 +38,28 @@ def _test_nelbo(vae, x):
     return float(-vae.eval().elbo(x, samples=10, generator=torch.Generator().manual_seed(0)).mean())
 
 
-def test_live_cnn_reaches_98_percent(mnist):
-    (x, y), (xt, yt) = mnist
-    seed_everything(0)
-    model = MNISTClassifier(width=32)
-    fit(ClassifierStep(model, lr=2e-3, shift=1, decay_steps=400, warmup=40), (x, y), max_steps=400, batch_size=64,
-        log_every=0)  # as notebook 02
-    assert _accuracy(model, xt, yt) >= 0.98
+@pytest.mark.parametrize("notebook, gate", [("02_cnn", "assert accuracy >= 0.98"),
+                                            ("04_vae", "assert test_nelbo <= 108")])
+def test_notebooks_02_and_04_still_assert_their_live_gates(notebook, gate):
+    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]
+    assert any(gate in "".join(c["source"]) for c in cells if c["cell_type"] == "code"), f"{notebook}: {gate}"
 
 
-def test_live_conv_vae_reaches_108_nats(mnist):
-    (x, _), (xt, _) = mnist
-    seed_everything(0)
-    vae = ConvVAE(width=32, z_dim=32, hidden=256)
-    vae.init_output_bias(x.mean(0))
-    fit(VAEStep(vae, lr=2e-3, shift=1), (x,), max_steps=1200, batch_size=128, log_every=0)  # notebook 04
-    assert _test_nelbo(vae, xt) <= 108
+class TestLiveGAN:
+    """A class of its own: `make test`'s processes (pytest-xdist, --dist loadscope) share out the suite by
+    module and class, so this training runs beside the pretrained flow model's sampling, not after it."""
 
-
-def test_live_course_gan_recipe_reaches_0_7_of_real_inception_score(mnist):
-    """The course GAN recipe (dcgan-mnist's, at half its width) for 1,000 steps — under a minute on two
-    cores (≈ 55 s on a slow 2-core machine, 0.8 × real there; 0.70 × after 500 steps)."""
-    (x, _), _ = mnist
-    torch.set_num_threads(2)  # the conftest's one thread comes back after the test
-    seed_everything(0)
-    step = GANStep(DCGANGenerator(z_dim=64, width=32, refine=True), DCGANDiscriminator(width=32, refine=True),
-                   loss="hinge", lr_g=2e-3, lr_d=2e-3, ema_decay=0.99, shift=2)
-    fit(step, (x,), max_steps=1000, batch_size=64, log_every=0)
-    samples = step.averaged_generator().sample(1000, generator=torch.Generator().manual_seed(0))
-    assert mnist_quality(samples)["is_ratio"] >= 0.7
+    def test_the_course_gan_recipe_reaches_0_7_of_real_inception_score(self, mnist, cores):
+        """The course GAN recipe (dcgan-mnist's, at half its width) for 1,000 steps — under a minute on two
+        cores (≈ 55 s on a slow 2-core machine, 0.8 × real there; 0.70 × after 500 steps)."""
+        (x, _), _ = mnist
+        torch.set_num_threads(cores)  # the conftest's one thread comes back after the test
+        seed_everything(0)
+        step = GANStep(DCGANGenerator(z_dim=64, width=32, refine=True), DCGANDiscriminator(width=32, refine=True),
+                       loss="hinge", lr_g=2e-3, lr_d=2e-3, ema_decay=0.99, shift=2)
+        fit(step, (x,), max_steps=1000, batch_size=64, log_every=0)
+        samples = step.averaged_generator().sample(1000, generator=torch.Generator().manual_seed(0))
+        assert mnist_quality(samples)["is_ratio"] >= 0.7
 
 
 def test_pretrained_cnn_reaches_99_percent(mnist):
@@ -132,10 +132,10 @@ def test_pretrained_cgan_does_not_copy():
 
 
 @pytest.fixture(scope="module")
-def flow_reports():
+def flow_reports(cores):
     """flow-mnist at its default sampler (Heun, guided at the recipe's scale), 1,000 samples each, the
     manifest's seed: guided (every digit 100 times) and unconditional. About a minute on two cores."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(cores)
     model = pretrained.load("flow-mnist", device="cpu")  # sampled with its defaults, the recipe's (test_pretrain_script)
     guided, labels = draw_samples(model, conditional=True, seed=1234)
     uncond, _ = draw_samples(model, seed=1234)

@@ -41,7 +41,7 @@ def test_the_notebooks_that_touch_files_are_found():
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_alone_against_the_installed_package(name, installed, tmp_path, monkeypatch):
+def test_notebook_runs_alone_against_the_installed_package(name, installed, tmp_path, monkeypatch, cores):
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
     check = nbformat.v4.new_code_cell(
         "import genimg_edu, pathlib\n"
@@ -49,7 +49,7 @@ def test_notebook_runs_alone_against_the_installed_package(name, installed, tmp_
     nb.cells.insert(1, check)
     monkeypatch.setenv("PYTHONPATH", str(installed))
     monkeypatch.setenv("GENIMG_WIDGETS", "static")
-    monkeypatch.setenv("GENIMG_THREADS", os.environ.get("GENIMG_THREADS", "2"))
+    monkeypatch.setenv("GENIMG_THREADS", os.environ.get("GENIMG_THREADS", str(cores)))
     alone = tmp_path / "alone"
     alone.mkdir()
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(alone)}}).execute()
