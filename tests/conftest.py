@@ -1,8 +1,8 @@
 """Shared fixtures: one CPU thread per test, so tiny models run fast beside other jobs.
 
-`make test` runs the tests in one worker process per core (pytest-xdist, ``-n auto``), each test on one
-thread; the few heavy tests that use more threads ask for `cores`, their worker's share of the machine,
-so that no worker's threads wait on another's.
+`make test` runs the tests in two worker processes (pytest-xdist, ``-n 2``), each test on one thread;
+the few heavy tests that use more threads ask for `cores`, their worker's share of the machine, so
+that no worker's threads wait on another's.
 """
 import os
 
