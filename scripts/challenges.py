@@ -18,9 +18,10 @@ Every run is a small model trained by `fit` + a step object, as in notebook 05's
   (a) as it is, (b) re-weighted — the rare digit's examples repeated ten times — and (c) conditioned on
   the label and sampled with every digit equally often; the share of each digit among the samples.
 
-Samples are judged against the *val* split in the features of "cnn-mnist" (`evaluation.mnist_quality`);
-precision and recall (`metrics.precision_recall`) in the same features. The JSON records the command,
-settings and machine, and is written atomically.
+Samples are judged against the *val* split by the course's protocol in "cnn-mnist" (`evaluation.mnist_quality`:
+FD and IS in its last hidden layer, precision and recall in its convolutional features, as notebook 06
+teaches). The JSON starts with `evaluation.run_record` (command, date, machine, threads, load) and is
+written atomically.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from genimg_edu import metrics, pretrained, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
-from genimg_edu.evaluation import draw_samples, instrument, mnist_quality  # noqa: E402
+from genimg_edu.evaluation import draw_samples, instrument, mnist_quality, run_record  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
 from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, TinyUNet  # noqa: E402
@@ -77,13 +78,9 @@ def samples_of(kind: str, step, n: int, conditional: bool = False) -> torch.Tens
 def quality(x: torch.Tensor, classifier) -> dict:
     """IS and FD ratios, precision and recall against val, and the share of each digit among the samples."""
     report = mnist_quality(x, classifier=classifier, reference="val")
-    x_val, _ = load_dataset("mnist", "val")
-    f_real, _ = metrics.classifier_outputs(x_val[:len(x)], classifier)
-    f_fake, p_fake = metrics.classifier_outputs(x, classifier)
-    precision, recall = metrics.precision_recall(f_real, f_fake)
+    _, p_fake = metrics.classifier_outputs(x, classifier)
     shares = torch.bincount(p_fake.argmax(1), minlength=10).double() / len(x)
-    return {"is_ratio": round(report["is_ratio"], 4), "fd_ratio": round(report["fd_ratio"], 4),
-            "precision": round(precision, 4), "recall": round(recall, 4),
+    return {**{k: round(report[k], 4) for k in ("is_ratio", "fd_ratio", "precision", "recall")},
             "digit_shares": [round(v, 4) for v in shares.tolist()]}
 
 
@@ -160,9 +157,8 @@ def main() -> None:
     steps_arg = (f" --steps {steps}" if args.steps else "") + (f" --samples {args.samples}" if args.samples != 1000 else "")
     classifier = instrument("cnn-mnist")
     x, y = load_dataset("mnist", "train")
-    result = {"command": f"python scripts/challenges.py {kind}{steps_arg}", "steps": steps,
-              "settings": SETTINGS[kind], "samples": args.samples, "date": time.strftime("%Y-%m-%d"),
-              "machine": machine, "seeds": {}, "data": {}}
+    result = {**run_record(f"python scripts/challenges.py {kind}{steps_arg}", threads=threads), "steps": steps,
+              "settings": SETTINGS[kind], "samples": args.samples, "seeds": {}, "data": {}}
     started = time.perf_counter()
     for seed in SEEDS:
         r = run(kind, (x,), steps, seed, classifier, n_samples=args.samples, every=max(1, steps // 4))

@@ -5,8 +5,8 @@
 
 Everything is measured on the *val* split (these are choices: the sampler, its
 number of steps, the guidance scale), on `--n` samples (every digit n/10 times)
-from one seed, in "cnn-mnist"'s features (`evaluation.mnist_quality`), with
-`metrics.precision_recall` against the val digits:
+from one seed, by the course's protocol in "cnn-mnist" (`evaluation.mnist_quality`: FD in its last hidden
+layer, precision and recall in its convolutional features) against the val digits:
 
 - **samplers**: Euler, Heun and the stochastic (DDPM-style) sampler at several step counts,
   guided at the recipe's scale when the sweep runs (recorded as ``default_sampling``) — quality against network evaluations (NFE) and seconds — and the
@@ -14,14 +14,13 @@ from one seed, in "cnn-mnist"'s features (`evaluation.mnist_quality`), with
 - **guidance**: the chosen sampler at a range of guidance scales — label accuracy, precision,
   recall, FD — and the scale chosen by `GUIDANCE_RULE`.
 
-The JSON records the command, settings and machine, and is written atomically.
+The JSON starts with `evaluation.run_record` (command, date, machine, threads, load) and is written atomically.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -32,11 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 from genimg_edu import pretrained, set_threads  # noqa: E402
-from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.diffusion import evaluations  # noqa: E402
-from genimg_edu.evaluation import draw_samples, instrument, mnist_quality  # noqa: E402
+from genimg_edu.evaluation import draw_samples, mnist_quality, run_record  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
-from genimg_edu.metrics import classifier_outputs, precision_recall  # noqa: E402
 from pretrain import RECIPES  # noqa: E402
 
 SAMPLERS = {"euler": (5, 10, 20, 40), "heun": (3, 5, 10, 20), "stochastic": (10, 20, 40)}
@@ -53,12 +50,8 @@ def measure(model, *, n: int, seed: int, **sampling) -> dict:
     samples, labels = draw_samples(model, conditional=True, n=n, seed=seed, **sampling)
     seconds = time.perf_counter() - start
     report = mnist_quality(samples, labels=labels, reference="val")
-    feats_real, _ = classifier_outputs(load_dataset("mnist", "val")[0][:n], instrument())
-    feats_fake, _ = classifier_outputs(samples, instrument())
-    precision, recall = precision_recall(feats_real, feats_fake)
     return {"nfe": evaluations(sampling["steps"], sampling["method"]), "seconds": round(seconds, 2),
-            **{k: round(report[k], 4) for k in ("is_ratio", "fd_ratio", "label_accuracy")},
-            "precision": round(precision, 4), "recall": round(recall, 4)}
+            **{k: round(report[k], 4) for k in ("is_ratio", "fd_ratio", "label_accuracy", "precision", "recall")}}
 
 
 def main() -> None:
@@ -76,10 +69,8 @@ def main() -> None:
     default = RECIPES["flow-mnist"]["sampling"]
     n_arg = (f" --n {args.n}" if args.n != parser.get_default("n") else "") + (" --quick" if args.quick else "")
     samplers, scales = (QUICK_SAMPLERS, QUICK_SCALES) if args.quick else (SAMPLERS, SCALES)
-    result = {"command": f"python scripts/flow_sampling.py{n_arg}", "n": args.n, "seed": args.seed,
-              "reference": "val", "default_sampling": default, "date": time.strftime("%Y-%m-%d"),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} threads, torch {torch.__version__}",
-              "samplers": {}, "guidance": []}
+    result = {**run_record(f"python scripts/flow_sampling.py{n_arg}", threads=threads), "n": args.n,
+              "seed": args.seed, "reference": "val", "default_sampling": default, "samplers": {}, "guidance": []}
     for method, step_counts in samplers.items():
         result["samplers"][method] = []
         for steps in step_counts:
