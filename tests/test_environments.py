@@ -1,7 +1,9 @@
-"""pyproject.toml, environment.yml and binder/requirements.txt must name the same dependencies.
+"""pyproject.toml, environment.yml and binder/requirements.txt must agree on the dependencies.
 
-Binder leaves out the `browser` extra: its pod has no Chromium, and learners there use the
-controls instead of testing them.
+environment.yml is the conda development environment: it names everything pyproject.toml does, test tools
+included. Binder is what learners run and nothing more: the package's dependencies and the `lab` extra
+(JupyterLab and the kernel), without the `test` tools (a larger image, a slower start, for nobody's use) and
+without the `browser` extra (its pod has no Chromium, and learners there use the controls instead of testing them).
 """
 import re
 import tomllib
@@ -10,18 +12,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_TO_PIP = {"pytorch": "torch"}
 NOT_DEPENDENCIES = {"python", "pip"}
-NOT_ON_BINDER = {"browser"}  # extras Binder does not install
+ON_BINDER = {"lab"}  # the extras Binder installs beside the dependencies
 
 
 def _name(spec: str) -> str:
     return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].lower()
 
 
-def pyproject_names(*, without_extras: set[str] = frozenset()) -> set[str]:
+def pyproject_names(*, extras: set[str] | None = None) -> set[str]:
+    """The dependencies' names and those of `extras` (all extras when None)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
     for extra, deps in project["optional-dependencies"].items():
-        if extra not in without_extras:
+        if extras is None or extra in extras:
             specs += [d for d in deps if not d.startswith("genimg-edu")]
     return {_name(s) for s in specs}
 
@@ -43,15 +46,25 @@ def binder_names() -> set[str]:
 
 def test_pyproject_lists_the_design_dependencies():
     assert {"torch", "numpy", "matplotlib", "opencv-python-headless", "ipywidgets",
-            "jupyterlab", "nbval", "pytest"} <= pyproject_names()
+            "jupyterlab", "ipykernel", "nbval", "pytest", "nbformat", "nbclient"} <= pyproject_names()
 
 
 def test_environment_yml_matches_pyproject():
     assert environment_yml_names() == pyproject_names()
 
 
-def test_binder_matches_pyproject():
-    assert binder_names() == pyproject_names(without_extras=NOT_ON_BINDER)
+def test_binder_holds_what_learners_run():
+    missing = pyproject_names(extras=ON_BINDER) - binder_names()
+    assert not missing, f"binder/requirements.txt lacks {sorted(missing)} (pyproject's dependencies or `lab` extra)"
+
+
+def test_binder_leaves_out_the_test_tools():
+    not_for_learners = pyproject_names() - pyproject_names(extras=ON_BINDER)
+    assert not_for_learners >= {"pytest", "nbval"}, "the test tools are in an extra that Binder does not install"
+    assert not binder_names() & not_for_learners, (
+        f"binder/requirements.txt carries {sorted(binder_names() & not_for_learners)}, which only the tests use")
+    unknown = binder_names() - pyproject_names()
+    assert not unknown, f"binder/requirements.txt names {sorted(unknown)}, which pyproject.toml does not"
 
 
 def test_browser_extra_is_in_dev_and_not_on_binder():
