@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,17 +97,10 @@ def drift() -> list[str]:
     return problems
 
 
-def write_atomic(path: Path, nb: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(nb, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def source_notebooks(out: Path) -> list[Path]:
     """Write each course notebook with its exercise cells replaced by the solutions (nbgrader metadata added)."""
+    from genimg_edu.io import atomic_write  # here, not at the top: `check` compares JSON and needs no torch
+
     written = []
     for course, sol in pairs():
         nb, answers = read(course), exercises(read(sol), sol)
@@ -121,7 +112,9 @@ def source_notebooks(out: Path) -> list[Path]:
                 cell["metadata"]["nbgrader"] = {"grade": False, "grade_id": name, "locked": False,
                                                 "schema_version": 3, "solution": True, "task": False}
                 nb["cells"][i] = cell
-        write_atomic(out / course.name, nb)
+        with atomic_write(out / course.name, "w") as f:
+            json.dump(nb, f, indent=1, ensure_ascii=False)
+            f.write("\n")
         written.append(out / course.name)
     return written
 
