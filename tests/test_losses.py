@@ -1,4 +1,6 @@
-"""GAN and VAE objectives against their formulas written out independently."""
+"""GAN and VAE objectives, and the WGAN-GP penalty, against their formulas written out independently.
+
+The one home of the loss formulas; a step or a model is tested in its own file (test_steps.py, test_models.py)."""
 import math
 
 import numpy as np
@@ -32,10 +34,33 @@ def test_d_loss_hinge():
     assert losses.d_loss(torch.full((4,), 2.0), torch.full((4,), -2.0), kind="hinge") == 0
 
 
+def test_d_loss_wasserstein_is_the_critics_objective_negated():
+    d_real, d_fake = _logits(64, 0), _logits(64, 1)
+    # the critic maximises E[d_real] − E[d_fake]
+    torch.testing.assert_close(losses.d_loss(d_real, d_fake, kind="wasserstein"), -(d_real.mean() - d_fake.mean()))
+
+
+@pytest.mark.parametrize("kind", ["minimax", "non-saturating"])
+@pytest.mark.parametrize("s", [0.0, 0.1, 0.3])
+def test_label_smoothing_is_the_cross_entropy_with_target_one_minus_s_for_real_images(kind, s):
+    d_real, d_fake = _logits(64, 0), _logits(64, 1)
+    p_real, p_fake = torch.sigmoid(d_real), torch.sigmoid(d_fake)
+    target = 1 - s  # one-sided: the fakes keep their target 0
+    expected = -(target * p_real.log() + (1 - target) * (1 - p_real).log()).mean() - (1 - p_fake).log().mean()
+    torch.testing.assert_close(losses.d_loss(d_real, d_fake, kind=kind, smoothing=s), expected)
+
+
+@pytest.mark.parametrize("kind", ["hinge", "wasserstein"])
+def test_label_smoothing_is_refused_for_losses_without_labels(kind):
+    with pytest.raises(ValueError, match=f"label smoothing.*{kind}"):
+        losses.d_loss(torch.zeros(2), torch.zeros(2), kind=kind, smoothing=0.1)
+
+
 @pytest.mark.parametrize("kind, formula", [
     ("minimax", lambda t: torch.log(1 - torch.sigmoid(t)).mean()),
     ("non-saturating", lambda t: -torch.log(torch.sigmoid(t)).mean()),
     ("hinge", lambda t: -t.mean()),
+    ("wasserstein", lambda t: -t.mean()),
 ])
 def test_g_loss_matches_its_formula(kind, formula):
     d_fake = _logits(64, 2)
@@ -63,6 +88,28 @@ def test_minimax_generator_gradient_vanishes_where_the_non_saturating_one_does_n
 def test_unknown_gan_loss_is_named(fn):
     with pytest.raises(ValueError, match="'wgan'.*minimax"):
         fn("wgan")
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_closed_form():
+    """D(x) = w·x has ∇D = w everywhere, so the penalty is (‖w‖ − 1)² whatever the interpolation."""
+    w = torch.randn(1, 5, generator=torch.Generator().manual_seed(0))
+    D = lambda t, labels=None: t @ w.T  # noqa: E731
+    g = torch.Generator().manual_seed(1)
+    gp = losses.gradient_penalty(D, torch.randn(8, 5, generator=g), torch.randn(8, 5, generator=g))
+    torch.testing.assert_close(gp, (w.norm() - 1) ** 2)
+
+
+def test_gradient_penalty_gradient_matches_finite_differences():
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    real, fake = torch.randn(6, 3, dtype=torch.double), torch.randn(6, 3, dtype=torch.double)
+    weights = dict(D.named_parameters())
+
+    def penalty(w):  # the penalty as a function of D's first weight matrix: a gradient of a gradient
+        critic = lambda t, labels=None: torch.func.functional_call(D, {**weights, "0.weight": w}, (t,))  # noqa: E731
+        return losses.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(1))
+
+    assert torch.autograd.gradcheck(penalty, (weights["0.weight"].detach().clone().requires_grad_(True),))
 
 
 # --- VAE terms ------------------------------------------------------------------------------------
@@ -104,18 +151,6 @@ def test_vae_loss_is_the_batch_mean_of_reconstruction_plus_beta_kl():
     for beta in (0.0, 1.0, 4.0):
         torch.testing.assert_close(losses.vae_loss(rec, kl, beta=beta), (rec + beta * kl).mean())
     assert losses.vae_loss(rec, kl) == losses.vae_loss(rec, kl, beta=1.0)
-
-
-def test_the_models_loss_is_the_negative_elbo_of_its_terms():
-    from genimg_edu.models import MLPVAE
-
-    torch.manual_seed(0)
-    vae, x = MLPVAE(hidden=(16,), z_dim=3), torch.rand(5, 1, 28, 28)
-    torch.manual_seed(1)
-    logits, mu, logvar = vae(x)
-    by_hand = (losses.bernoulli_nll(logits, x) + 2.0 * losses.gaussian_kl(mu, logvar)).mean()
-    torch.manual_seed(1)  # the same posterior sample
-    torch.testing.assert_close(vae.loss(x, beta=2.0), by_hand)
 
 
 def test_bits_per_dim():

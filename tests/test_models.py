@@ -163,10 +163,12 @@ def test_loss_is_the_negative_elbo_and_elbo_is_written_out():
     expected = -(bernoulli_nll(vae.decode_logits(z), x) + gaussian_kl(mu, logvar))
     torch.testing.assert_close(vae.elbo(x, generator=_gen(2)), expected)
     # β weighs the KL only
-    torch.manual_seed(5)
-    rec = bernoulli_nll(vae(x)[0], x)
-    torch.manual_seed(5)
-    torch.testing.assert_close(vae.loss(x, beta=0.0), rec.mean())
+    for beta in (0.0, 2.0):
+        torch.manual_seed(5)
+        logits, mu, logvar = vae(x)
+        by_hand = (bernoulli_nll(logits, x) + beta * gaussian_kl(mu, logvar)).mean()
+        torch.manual_seed(5)  # the same posterior draw
+        torch.testing.assert_close(vae.loss(x, beta=beta), by_hand)
 
 
 def test_iwae_with_one_sample_is_the_elbo_in_expectation():
