@@ -24,15 +24,25 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from genimg_edu import validate
 from genimg_edu.runtime import noise
 
 
-def check_labels(n_classes: int | None, labels, who: str) -> None:
-    """Conditional models require labels (B,); unconditional ones refuse them rather than ignore them."""
+def check_labels(n_classes: int | None, labels, who: str, n: int = 0):
+    """Conditional models require labels (n,) of integers in [0, n_classes), returned as int64;
+    unconditional ones refuse labels rather than ignore them."""
     if n_classes and labels is None:
         raise ValueError(f"this {who} is class-conditional: pass labels (B,) of int64")
     if not n_classes and labels is not None:
         raise ValueError(f"this {who} is unconditional; labels must be None")
+    return validate.labels("labels", labels, n=n, n_classes=n_classes) if n_classes else None
+
+
+def check_vectors(name: str, t, dim: int) -> None:
+    """A forward pass's cheap check of its input: a float tensor (B, dim)."""
+    if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.ndim != 2 or t.shape[1] != dim:
+        got = f"shape {tuple(t.shape)}, dtype {t.dtype}" if isinstance(t, torch.Tensor) else type(t).__name__
+        raise ValueError(f"{name} must be a float tensor of shape (B, {dim}), got {got}")
 
 
 class MLPGenerator(nn.Module):
@@ -51,11 +61,13 @@ class MLPGenerator(nn.Module):
 
     def forward(self, z, labels=None):
         check_labels(None, labels, "generator")
+        check_vectors("z", z, self.z_dim)
         return self.net(z)
 
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
         """n points (n, 2) from z ~ N(0, I)."""
+        n = validate.count("n", n)
         return self(noise(n, self.z_dim, generator=generator, device=next(self.parameters()).device), labels)
 
 
@@ -69,13 +81,24 @@ class MLPDiscriminator(nn.Module):
             layers += [nn.Linear(d, hidden), nn.LeakyReLU(0.2)]
             d = hidden
         self.net = nn.Sequential(*layers, nn.Linear(hidden, 1))
+        self.in_dim = in_dim
 
     def forward(self, x, labels=None):
         check_labels(None, labels, "discriminator")
+        check_vectors("x", x, self.in_dim)
         return self.net(x).squeeze(1)
 
 
+def _counts(**sizes) -> None:
+    """Constructor sizes are whole numbers >= 1; n_classes may also be None or 0 (unconditional)."""
+    for name, value in sizes.items():
+        if not (name == "n_classes" and value is None):
+            validate.count(name, value, minimum=0 if name == "n_classes" else 1)
+
+
 def _sizes(image_shape) -> tuple[int, int]:
+    if len(tuple(image_shape)) != 3:
+        raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}")
     c, h, w = image_shape
     if h != w or h not in (28, 32):
         raise ValueError(f"DCGAN supports 28×28 or 32×32 images, got {tuple(image_shape)}")
@@ -88,6 +111,7 @@ class DCGANGenerator(nn.Module):
     def __init__(self, *, image_shape=(1, 28, 28), z_dim: int = 64, width: int = 64, n_classes: int | None = None,
                  embed_dim: int = 32, batchnorm: bool = True, refine: bool = False):
         super().__init__()
+        _counts(z_dim=z_dim, width=width, embed_dim=embed_dim, n_classes=n_classes)
         self.config = dict(image_shape=tuple(image_shape), z_dim=z_dim, width=width, n_classes=n_classes,
                            embed_dim=embed_dim, **({} if batchnorm else {"batchnorm": False}),
                            **({"refine": True} if refine else {}))
@@ -107,7 +131,8 @@ class DCGANGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        check_labels(self.n_classes, labels, "generator")
+        check_vectors("z", z, self.z_dim)
+        labels = check_labels(self.n_classes, labels, "generator", len(z))
         if self.n_classes:
             z = torch.cat([z, self.embed(labels)], 1)  # (B, z_dim + embed_dim)
         return self.net(z)  # (B, C, H, W) in [-1, 1]
@@ -115,14 +140,12 @@ class DCGANGenerator(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, generator=None) -> torch.Tensor:
         """n images (n, C, H, W) in [0, 1]. Conditional models take `labels` (n,) or draw them uniformly."""
-        dev = next(self.parameters()).device
+        n, dev = validate.count("n", n), next(self.parameters()).device
         z = noise(n, self.z_dim, generator=generator, device=dev)
         if self.n_classes:
             if labels is None:
                 labels = torch.arange(n) % self.n_classes
-            labels = torch.as_tensor(labels, dtype=torch.long).to(dev)
-            if labels.shape != (n,):
-                raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
+            labels = validate.labels("labels", labels, n=n, n_classes=self.n_classes).to(dev)
         elif labels is not None:
             raise ValueError("this generator is unconditional; labels must be None")
         return (self(z, labels) + 1) / 2
@@ -134,6 +157,7 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, *, image_shape=(1, 28, 28), width: int = 64, n_classes: int | None = None,
                  spectral: bool = True, refine: bool = False):
         super().__init__()
+        _counts(width=width, n_classes=n_classes)
         self.config = dict(image_shape=tuple(image_shape), width=width, n_classes=n_classes, spectral=spectral,
                            **({"refine": True} if refine else {}))
         s, n_down = _sizes(image_shape)
@@ -150,7 +174,8 @@ class DCGANDiscriminator(nn.Module):
         self.embed = sn(nn.Embedding(n_classes, c_prev * s * s)) if n_classes else None
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        check_labels(self.config["n_classes"], labels, "discriminator")
+        validate.images("x", x, shape=self.config["image_shape"])
+        labels = check_labels(self.config["n_classes"], labels, "discriminator", len(x))
         h = self.body(x)  # (B, c·s·s)
         out = self.score(h).squeeze(1)  # (B,)
         if self.embed is not None:
@@ -162,8 +187,10 @@ def sefa_directions(weight: torch.Tensor, k: int) -> torch.Tensor:
     """SeFa (Shen & Zhou 2021): the `k` unit directions n of the latent space that change a linear first
     layer ``h = weight @ z`` the most — the eigenvectors of weightᵀ·weight with the largest eigenvalues, as
     rows (k, z_dim), largest first. Each is defined up to its sign."""
-    if weight.ndim != 2 or not 1 <= k <= weight.shape[1]:
-        raise ValueError(f"expected a 2-D weight (out, z_dim) and 1 <= k <= z_dim, got {tuple(weight.shape)} and k={k}")
+    k = validate.count("k", k, minimum=1)
+    if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or k > weight.shape[1]:
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        raise ValueError(f"expected a 2-D weight (out, z_dim) and 1 <= k <= z_dim, got {shape} and k={k}")
     w = weight.detach().double()
     _, vectors = torch.linalg.eigh(w.T @ w)  # eigenvalues ascending, eigenvectors as columns
     return vectors[:, -k:].flip(1).T.to(weight.dtype)

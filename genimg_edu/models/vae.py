@@ -15,6 +15,7 @@ import math
 import torch
 from torch import nn
 
+from genimg_edu import validate
 from genimg_edu.losses import bernoulli_nll, gaussian_kl, vae_loss
 from genimg_edu.runtime import noise
 
@@ -26,7 +27,8 @@ class VAE(nn.Module):
     image_shape: tuple[int, int, int]
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Parameters of q(z|x): ``mu`` and ``logvar``, each (B, z_dim)."""
+        """Parameters of q(z|x): ``mu`` and ``logvar``, each (B, z_dim), for images x (B, *image_shape)."""
+        validate.images("x", x, shape=self.image_shape)  # shape and dtype only: cheap enough for training
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar.clamp(-12, 8)  # keeps exp(logvar) finite early in training
 
@@ -34,7 +36,10 @@ class VAE(nn.Module):
         return self.decoder(z)  # (B, C, H, W)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Pixel probabilities x_hat = σ(decoder(z)) in [0, 1], (B, C, H, W)."""
+        """Pixel probabilities x_hat = σ(decoder(z)) in [0, 1], (B, C, H, W), for z (B, z_dim)."""
+        if not isinstance(z, torch.Tensor) or not z.is_floating_point() or z.ndim != 2 or z.shape[1] != self.z_dim:
+            got = f"shape {tuple(z.shape)}, dtype {z.dtype}" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z must be a float tensor of shape (B, {self.z_dim}), got {got}")
         return torch.sigmoid(self.decoder(z))
 
     @staticmethod
@@ -53,6 +58,7 @@ class VAE(nn.Module):
 
         ``rec = −log p(x | z)`` (`losses.bernoulli_nll`, summed over pixels) and
         ``kl = KL(q(z|x) ‖ N(0, I))`` (`losses.gaussian_kl`, summed over latent dimensions).
+        x must lie in [0, 1]: `bernoulli_nll` checks it, so a training step reads the batch's values once.
         """
         logits, mu, logvar = self(x, generator=generator)
         return bernoulli_nll(logits, x), gaussian_kl(mu, logvar)
@@ -69,7 +75,8 @@ class VAE(nn.Module):
         The KL is analytic; the reconstruction term averages `samples`
         posterior draws (an unbiased estimate with less variance, same expectation).
         """
-        mu, logvar = self.encode(x)
+        samples = validate.count("samples", samples, minimum=1)
+        mu, logvar = self.encode(validate.images("x", x, value_range=(0, 1)))
         rec = torch.stack([bernoulli_nll(self.decode_logits(self.reparameterize(mu, logvar, generator=generator)), x)
                            for _ in range(samples)]).mean(0)
         return -(rec + gaussian_kl(mu, logvar))
@@ -80,7 +87,8 @@ class VAE(nn.Module):
 
         k = 1 is the ELBO; the bound tightens towards log p(x) as k grows (Burda et al. 2016, Thm. 1).
         """
-        mu, logvar = self.encode(x)
+        k = validate.count("k", k, minimum=1)
+        mu, logvar = self.encode(validate.images("x", x, value_range=(0, 1)))
         std = (0.5 * logvar).exp()
         log_w = []
         for _ in range(k):
@@ -95,10 +103,14 @@ class VAE(nn.Module):
         """n images (n, C, H, W) in [0, 1]: z ~ N(0, I), decoded to pixel probabilities (the mean image)."""
         if labels is not None:
             raise ValueError("this VAE is unconditional; labels must be None")
+        n = validate.count("n", n)
         return self.decode(noise(n, self.z_dim, generator=generator, device=next(self.parameters()).device))
 
     def init_output_bias(self, mean_image: torch.Tensor) -> None:
         """Start the decoder at the data's mean image: bias = logit(mean). Saves the first epoch of training."""
+        if not isinstance(mean_image, torch.Tensor) or tuple(mean_image.shape) != self.image_shape:
+            got = tuple(mean_image.shape) if isinstance(mean_image, torch.Tensor) else type(mean_image).__name__
+            raise ValueError(f"mean_image must be a tensor of shape {self.image_shape} (C, H, W), got {got}")
         last = [m for m in self.decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))][-1]
         # a linear layer has one bias per pixel; a convolution one per channel (its mean brightness)
         p = mean_image.flatten() if isinstance(last, nn.Linear) else mean_image.mean((1, 2))
