@@ -8,14 +8,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from genimg_edu import validate
+
 
 def random_shift(x: torch.Tensor, max_shift: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Translate each image (B, C, H, W) by whole pixels in [−max_shift, max_shift], filling with zeros.
 
     Differentiable in x, so it can also augment a discriminator's inputs (DiffAugment, Zhao et al. 2020).
     """
-    if max_shift == 0:
-        return x
+    if validate.count("max_shift", max_shift) == 0:
+        return x  # whatever x is: a GAN step calls this on toy points too
+    validate.images("x", x)  # shape and dtype only: this runs on every training batch
     b, _, h, w = x.shape
     shifts = torch.randint(-max_shift, max_shift + 1, (2, b), generator=generator).to(x.device)
     padded = F.pad(x, [max_shift] * 4)  # (B, C, H + 2m, W + 2m)
@@ -34,7 +37,12 @@ def nuisance(x: torch.Tensor, *, generator: torch.Generator | None = None, max_b
     σ_n ~ U[0, max_noise]. Training the metrics classifier with them makes its features — and so the
     Fréchet distance measured in them — respond to what digits look like, not to imperceptible texture.
     """
+    validate.images("x", x)  # shape and dtype only: this runs on every training batch
+    for name, value in (("max_blur", max_blur), ("max_noise", max_noise), ("gamma_spread", gamma_spread)):
+        validate.number(name, value, low=0)
     b = len(x)
+    if b == 0:
+        return x.clone()
     sigma = torch.rand(b, generator=generator) * max_blur
     r = torch.arange(-3, 4, dtype=x.dtype)
     k = torch.exp(-r**2 / (2 * sigma.clamp(min=0.3)[:, None] ** 2))  # (B, 7) one kernel per image
