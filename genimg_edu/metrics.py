@@ -12,12 +12,53 @@ import numpy as np
 import torch
 from scipy.spatial.distance import cdist
 
+from genimg_edu import validate
 
-def _as_numpy(a) -> np.ndarray:
-    a = a.detach().cpu().double().numpy() if isinstance(a, torch.Tensor) else np.asarray(a, dtype=np.float64)
+
+def _as_numpy(a, name: str = "features") -> np.ndarray:
+    """Features or probabilities (N, D) as float64, checked: 2-D and finite."""
+    try:
+        a = a.detach().cpu().double().numpy() if isinstance(a, torch.Tensor) else np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 2-D array or tensor of numbers (N, D), got {type(a).__name__}") from None
     if a.ndim != 2:
-        raise ValueError(f"features must be a 2-D array (N, D), got shape {a.shape}")
+        raise ValueError(f"{name} must be a 2-D array (N, D), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, got NaN or inf")
     return a
+
+
+def _pair(a, b, names=("real_feats", "fake_feats")) -> tuple[np.ndarray, np.ndarray]:
+    """Two feature sets (N, D) and (M, D) of one dimension D."""
+    a, b = _as_numpy(a, names[0]), _as_numpy(b, names[1])
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"{names[0]} and {names[1]}: feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
+    return a, b
+
+
+def _probs(probs) -> np.ndarray:
+    """Class probabilities (N, K), K >= 2: each row in [0, 1] and summing to 1."""
+    p = _as_numpy(probs, "probs")
+    if p.shape[0] < 1 or p.shape[1] < 2:
+        raise ValueError(f"probs must be (N, K) with N >= 1 images and K >= 2 classes, got shape {p.shape}")
+    sums = p.sum(1)
+    if p.min() < -1e-6 or p.max() > 1 + 1e-6 or np.abs(sums - 1).max() > 1e-3:
+        raise ValueError(f"probs must be probabilities (rows in [0, 1] summing to 1), got values from {p.min():.3g} "
+                         f"to {p.max():.3g} and row sums from {sums.min():.3g} to {sums.max():.3g}; "
+                         "were they logits? use logits.softmax(1)")
+    return p
+
+
+def _images_for(classifier, images, batch_size):
+    """The door of the classifier's metrics: images (N, C, H, W) in [0, 1] with the classifier's channels."""
+    validate.images("images", images, value_range=(0, 1))
+    validate.count("batch_size", batch_size, minimum=1)
+    if not len(images):
+        raise ValueError("images must hold at least one image, got 0")
+    first = next((m for m in classifier.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if first is not None and images.shape[1] != first.in_channels:
+        raise ValueError(f"images must have {first.in_channels} channel(s) for this classifier, "
+                         f"got shape {tuple(images.shape)}")
 
 
 def frechet_distance(feats_a, feats_b) -> float:
@@ -31,9 +72,7 @@ def frechet_distance(feats_a, feats_b) -> float:
     matrix is symmetric positive semi-definite, so its square-root trace is the
     sum of the square roots of its (clipped) eigenvalues.
     """
-    a, b = _as_numpy(feats_a), _as_numpy(feats_b)
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
+    a, b = _pair(feats_a, feats_b, ("feats_a", "feats_b"))
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"need at least 2 samples per set, got {len(a)} and {len(b)}")
     mu_a, mu_b = a.mean(0), b.mean(0)
@@ -56,7 +95,7 @@ def inception_score(probs) -> float:
     classes are balanced (flat p(y)); at most K. With an MNIST classifier it
     is the course's stand-in for Salimans et al. (2016)'s Inception Score.
     """
-    p = _as_numpy(probs).clip(1e-12, 1)
+    p = _probs(probs).clip(1e-12, 1)
     p_y = p.mean(0, keepdims=True)
     return float(np.exp((p * (np.log(p) - np.log(p_y))).sum(1).mean()))
 
@@ -78,6 +117,7 @@ def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int
     ``features(x)`` and ``out(features)`` works.
     """
     classifier = _classifier(classifier)
+    _images_for(classifier, images, batch_size)
     dev = next(classifier.parameters()).device
     feats, probs = [], []
     for i in range(0, len(images), batch_size):
@@ -100,6 +140,7 @@ def conv_features(images: torch.Tensor, classifier=None, *, batch_size: int = 50
     reason Kynkäänniemi et al. (2019) measure in VGG-16 rather than Inception features.
     """
     classifier = _classifier(classifier)
+    _images_for(classifier, images, batch_size)
     dev = next(classifier.parameters()).device
     return torch.cat([classifier.body(b.to(dev)).mean((2, 3)).cpu()  # (B, C, 7, 7) → (B, C)
                       for b in images.split(batch_size)])
@@ -107,6 +148,8 @@ def conv_features(images: torch.Tensor, classifier=None, *, batch_size: int = 50
 
 def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
     """Euclidean distance from each query (N, ...) to its nearest reference (M, ...), in pixel space: (N,)."""
+    _same_items(queries=queries, reference=reference)
+    validate.count("batch_size", batch_size, minimum=1)
     ref = reference.flatten(1).float()
     return torch.cat([torch.cdist(q.flatten(1).float(), ref).min(1).values
                       for q in queries.split(batch_size)])
@@ -120,7 +163,9 @@ def memorisation_ratios(samples: torch.Tensor, train: torch.Tensor, *, n: int = 
     0; a sample that merely looks like the data scores near 1/α. Carlini et al. call a sample extracted
     below 1/3 (CIFAR-10, n = 50, α = 0.5). Returns (ratios (N,), index of x₁ (N,)).
     """
-    if not 1 <= n <= len(train):
+    _same_items(samples=samples, train=train)
+    validate.number("alpha", alpha, low=0, low_inclusive=False)
+    if not 1 <= validate.count("n", n, minimum=1) <= len(train):
         raise ValueError(f"n must be between 1 and the {len(train)} training images, got {n}")
     ref = train.flatten(1).float()
     near = [torch.cdist(q.flatten(1).float(), ref).topk(n, largest=False) for q in samples.split(500)]
@@ -135,6 +180,9 @@ def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, mi
     mode is *covered* if at least `min_share` of the samples are high-quality
     samples of that mode. Returns ``(modes covered, fraction of high-quality samples)``.
     """
+    _same_items(points=points, centres=centres)
+    validate.number("std", std, low=0, low_inclusive=False)
+    validate.number("min_share", min_share, low=0, high=1)
     d = torch.cdist(points.float().cpu(), centres.float())  # (N, modes)
     nearest, dist = d.argmin(1), d.min(1).values
     good = dist < 3 * std
@@ -150,8 +198,9 @@ def kid(feats_a, feats_b, *, subsets: int = 20, subset_size: int = 500, seed: in
     expectation does not depend on the sample size — so KID compares fairly
     between small and large sample sets, and is ≈ 0 for two samples of one distribution.
     """
-    a, b = _as_numpy(feats_a), _as_numpy(feats_b)
-    m = min(subset_size, len(a), len(b))
+    a, b = _pair(feats_a, feats_b, ("feats_a", "feats_b"))
+    subsets, seed = validate.count("subsets", subsets, minimum=1), validate.count("seed", seed)
+    m = min(validate.count("subset_size", subset_size, minimum=2), len(a), len(b))
     if m < 2:
         raise ValueError(f"KID needs at least 2 samples per set, got {len(a)} and {len(b)}")
     rng = np.random.default_rng(seed)
@@ -167,7 +216,7 @@ def kid(feats_a, feats_b, *, subsets: int = 20, subset_size: int = 500, seed: in
 
 def _kth_neighbour_radii(feats: np.ndarray, k: int) -> np.ndarray:
     """Distance from each point to its k-th nearest other point (N,)."""
-    if not 1 <= k < len(feats):
+    if not 1 <= validate.count("k", k, minimum=1) < len(feats):
         raise ValueError(f"k must be between 1 and N − 1 = {len(feats) - 1}, got {k}")
     return np.sort(cdist(feats, feats), axis=1)[:, k]  # column 0 is the point itself
 
@@ -180,7 +229,7 @@ def precision_recall(real_feats, fake_feats, *, k: int = 3) -> tuple[float, floa
     manifold (are samples realistic?). **Recall**: share of real samples inside
     the fake manifold (is every kind of real image produced?).
     """
-    real, fake = _as_numpy(real_feats), _as_numpy(fake_feats)
+    real, fake = _pair(real_feats, fake_feats)
     r_real, r_fake = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
     d = cdist(fake, real)  # (N_fake, N_real)
     precision = float((d <= r_real[None, :]).any(1).mean())
@@ -196,7 +245,7 @@ def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, floa
     **Coverage**: share of real samples whose ball contains at least one fake.
     Both are robust to the outliers that inflate precision and recall.
     """
-    real, fake = _as_numpy(real_feats), _as_numpy(fake_feats)
+    real, fake = _pair(real_feats, fake_feats)
     radii = _kth_neighbour_radii(real, k)
     inside = cdist(fake, real) <= radii[None, :]  # (N_fake, N_real)
     return float(inside.sum() / (k * len(fake))), float(inside.any(0).mean())
@@ -211,6 +260,11 @@ def active_units(vae, x: torch.Tensor, *, threshold: float = 0.01, batch_size: i
     (almost) all are inactive, the model has suffered *posterior collapse*.
     Returns (number active, the variance of each dimension's posterior mean (z_dim,)).
     """
+    validate.images("x", x, shape=getattr(vae, "image_shape", None), value_range=(0, 1))
+    validate.number("threshold", threshold, low=0)
+    validate.count("batch_size", batch_size, minimum=1)
+    if len(x) < 2:
+        raise ValueError(f"x must hold at least 2 images for a variance, got {len(x)}")
     vae.eval()
     dev = next(vae.parameters()).device
     mu = torch.cat([vae.encode(b.to(dev))[0].cpu() for b in x.split(batch_size)])  # (N, z_dim)
@@ -221,8 +275,21 @@ def active_units(vae, x: torch.Tensor, *, threshold: float = 0.01, batch_size: i
 def class_coverage(probs, *, threshold: float = 0.0) -> tuple[int, float]:
     """Classes produced and how evenly: ``(classes predicted at least once, normalised entropy of the
     predicted-class histogram in [0, 1])`` for class probabilities (N, K)."""
-    p = _as_numpy(probs)
+    p, threshold = _probs(probs), validate.number("threshold", threshold, low=0)
     counts = np.bincount(p.argmax(1), minlength=p.shape[1]).astype(float)
     share = counts / counts.sum()
     entropy = -(share[share > 0] * np.log(share[share > 0])).sum() / np.log(p.shape[1])
     return int((counts > threshold).sum()), float(entropy)
+
+
+def _same_items(**tensors) -> None:
+    """Tensors whose items (everything after the first axis) have one shape, so distances between them exist."""
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor (N, ...), got {type(t).__name__}")
+        if t.ndim < 2 or not len(t):
+            raise ValueError(f"{name} must be a tensor (N, ...) of N >= 1 items, got shape {tuple(t.shape)}")
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    if len({s[1:] for s in shapes.values()}) > 1:
+        got = " and ".join(map(str, shapes.values()))
+        raise ValueError(f"{' and '.join(shapes)} must hold items of one shape, got {got}")
