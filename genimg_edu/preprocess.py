@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 import torch
 
+from genimg_edu import validate
+
 INTERPOLATIONS = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
                   "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}
 VALUE_RANGES = ((0, 1), (-1, 1))
@@ -90,6 +92,14 @@ def read_image(path, *, alpha: str = "white") -> np.ndarray:
     return np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
 
 
+def _array(img, name: str) -> np.ndarray:
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"{name}: img must be a NumPy array (H, W[, C]), got {type(img).__name__}; see to_image")
+    if img.ndim not in (2, 3) or img.size == 0:
+        raise ValueError(f"{name}: img must be (H, W) or (H, W, C), got shape {img.shape}")
+    return img
+
+
 def _size_pair(size, name: str) -> tuple[int, int]:
     """``int`` -> ``(size, size)``; ``(h, w)`` -> itself; both must be positive integers."""
     pair = (size, size) if isinstance(size, Integral) else tuple(size) if isinstance(size, (tuple, list)) else ()
@@ -117,7 +127,7 @@ def resize(img: np.ndarray, size, *, interpolation: str = "auto", antialias: boo
     Gaussian of ``sigma = (s - 1) / 2`` per axis (scikit-image's choice),
     removing most of what the output cannot hold. ``"area"`` already averages.
     """
-    in_h, in_w = img.shape[:2]
+    in_h, in_w = _array(img, "resize").shape[:2]
     h, w = _size_pair(size, "resize")
     if keep_aspect:
         r = h / min(in_h, in_w) if isinstance(size, Integral) else min(h / in_h, w / in_w)
@@ -140,7 +150,7 @@ def resize(img: np.ndarray, size, *, interpolation: str = "auto", antialias: boo
 def center_crop(img: np.ndarray, size) -> np.ndarray:
     """Cut the central ``(h, w)`` window (``size x size`` for an int); it must fit in the image."""
     h, w = _size_pair(size, "center_crop")
-    in_h, in_w = img.shape[:2]
+    in_h, in_w = _array(img, "center_crop").shape[:2]
     if h > in_h or w > in_w:
         raise ValueError(f"center_crop: size {(h, w)} is larger than the image ({in_h}, {in_w})")
     top, left = (in_h - h) // 2, (in_w - w) // 2
@@ -158,6 +168,7 @@ def rotate(img: np.ndarray, angle: float, *, expand: bool = False, fill=0) -> np
     grows it to ``(w|sin| + h|cos|, w|cos| + h|sin|)`` so nothing is cut.
     ``fill`` (a number or one value per channel) paints the uncovered area.
     """
+    _array(img, "rotate"), validate.number("angle", angle)
     if angle % 90 == 0:
         return np.ascontiguousarray(np.rot90(img, k=int(angle // 90) % 4))
     h, w = img.shape[:2]
@@ -174,18 +185,17 @@ def rotate(img: np.ndarray, angle: float, *, expand: bool = False, fill=0) -> np
 
 def flip(img: np.ndarray, *, horizontal: bool = True) -> np.ndarray:
     """Mirror left-right (``horizontal=True``) or top-bottom; returns a contiguous copy."""
-    return np.ascontiguousarray(img[:, ::-1] if horizontal else img[::-1])
+    return np.ascontiguousarray(_array(img, "flip")[:, ::-1] if horizontal else img[::-1])
 
 
 def adjust_brightness(img: np.ndarray, factor: float) -> np.ndarray:
     """Multiply every pixel by ``factor >= 0``; uint8 in, uint8 out (rounded, clipped to 0..255)."""
-    if not factor >= 0:
-        raise ValueError(f"adjust_brightness: factor must be >= 0, got {factor!r}")
+    _array(img, "adjust_brightness"), validate.number("factor", factor, low=0)
     return np.clip(np.rint(img.astype(np.float32) * factor), 0, 255).astype(np.uint8)
 
 
 def _low_end(value_range, name: str) -> int:
-    if tuple(value_range) not in VALUE_RANGES:
+    if not isinstance(value_range, (tuple, list)) or tuple(value_range) not in VALUE_RANGES:
         raise ValueError(f"{name}: value_range must be (0, 1) or (-1, 1), got {value_range!r}")
     return value_range[0]
 
@@ -198,8 +208,9 @@ def normalize(img: np.ndarray, *, value_range=(0, 1)) -> np.ndarray:
     which keeps the first layer's inputs balanced in sign.
     """
     lo = _low_end(value_range, "normalize")
-    if img.dtype != np.uint8:
-        raise ValueError(f"normalize: img must be uint8 (0..255), got {img.dtype}; was it normalized already?")
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8:
+        raise ValueError(f"normalize: img must be a uint8 array (0..255), got {getattr(img, 'dtype', type(img))}; "
+                         "was it normalized already?")
     x = img.astype(np.float32) / 255
     return x * 2 - 1 if lo == -1 else x
 
@@ -247,8 +258,11 @@ class Augment:
     brightness: tuple[float, float] = (0.8, 1.2)  # brightness factor range
 
     def __post_init__(self):
-        ok = {"p_flip": 0 <= self.p_flip <= 1, "max_angle": self.max_angle >= 0, "max_shift": self.max_shift >= 0,
-              "scale": 0 < self.scale[0] <= self.scale[1], "brightness": 0 <= self.brightness[0] <= self.brightness[1]}
+        num = lambda *v: all(isinstance(x, Real) and math.isfinite(x) for x in v)  # noqa: E731
+        pair = lambda r: np.shape(r) == (2,) and num(*r) and 0 <= r[0] <= r[1]  # noqa: E731
+        ok = {"p_flip": num(self.p_flip) and 0 <= self.p_flip <= 1, "scale": pair(self.scale) and self.scale[0] > 0,
+              "max_angle": num(self.max_angle) and self.max_angle >= 0, "brightness": pair(self.brightness),
+              "max_shift": num(self.max_shift) and self.max_shift >= 0}
         bad = [name for name, good in ok.items() if not good]
         if bad:
             raise ValueError(f"Augment: bad {bad[0]}={getattr(self, bad[0])!r}; expected 0 <= p_flip <= 1, "
@@ -270,8 +284,10 @@ def augment(img: np.ndarray, config: Augment = Augment(), *, rng) -> np.ndarray:
     pixels pulled in from outside are mirrored, which looks more natural than
     black corners. All five numbers are drawn on every call.
     """
+    if not isinstance(config, Augment):
+        raise TypeError(f"augment: config must be an Augment(...), got {type(config).__name__}")
     g = _generator(rng)
-    h, w = img.shape[:2]
+    h, w = _array(img, "augment").shape[:2]
     if g.random() < config.p_flip:
         img = flip(img)
     angle, zoom = g.uniform(-config.max_angle, config.max_angle), g.uniform(*config.scale)
@@ -289,17 +305,3 @@ def augment_batch(images, config: Augment = Augment(), *, rng):
     out = [augment(img, config, rng=g) for img in images]
     return np.stack(out) if isinstance(images, np.ndarray) else out
 
-
-def make_zone_plate(size: int = 256) -> np.ndarray:
-    """A grey zone plate ``0.5 + 0.5 cos(k r^2)``, ``(size, size, 3)`` uint8: the standard aliasing test image.
-
-    Its local frequency grows linearly with the radius, ``f(r) = k r / pi``
-    cycles per pixel; ``k = pi / size`` puts the Nyquist limit (0.5) on the
-    inscribed circle. Shrink it and every ring past the new Nyquist limit
-    should turn into flat grey; rings that survive there are aliasing.
-    """
-    if not isinstance(size, Integral) or size <= 0:
-        raise ValueError(f"make_zone_plate: size must be a positive int, got {size!r}")
-    y, x = np.mgrid[:size, :size] - (size - 1) / 2  # (2, size, size) coordinates from the centre
-    plate = 0.5 + 0.5 * np.cos(np.pi / size * (x**2 + y**2))
-    return np.repeat(np.rint(plate * 255).astype(np.uint8)[..., None], 3, axis=2)  # (size, size, 3)

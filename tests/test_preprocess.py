@@ -11,8 +11,9 @@ from hypothesis.extra.numpy import arrays
 
 from genimg_edu.preprocess import (
     Augment, ImageReadError, _is_truncated, adjust_brightness, augment, augment_batch, center_crop,
-    denormalize, flip, make_zone_plate, normalize, read_image, resize, rotate, to_image, to_tensor,
+    denormalize, flip, normalize, read_image, resize, rotate, to_image, to_tensor,
 )
+from genimg_edu.data.photos import make_zone_plate
 
 FAST = settings(max_examples=25, deadline=None)
 

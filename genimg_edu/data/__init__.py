@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genimg_edu import validate
 from genimg_edu.data.idx import read_idx
 from genimg_edu.data.photos import PHOTOS, FolderReadError, load_image_folder, load_photo
 from genimg_edu.data.shapes import SHAPE_NAMES, make_shapes
@@ -72,12 +73,12 @@ def load_dataset(name: str, split: str = "train", *, n: int | None = None, seed:
     images : float32 tensor (N, C, H, W) in [0, 1]
     labels : int64 tensor (N,), or a dict of factor tensors for ``"shapes"``
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-    if n is not None and (not isinstance(n, int) or n < 1):
-        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; name must be one of {sorted(DATASETS)}")
+    validate.one_of("split", split, SPLITS)
+    if n is not None:
+        n = validate.count("n", n, minimum=1)
+    seed = validate.count("seed", seed)
     if name == "shapes":
         count = n or (11_000 if split == "all" else 10_000 if split == "train" else 1_000)
         return _shapes_split(split, count, seed=seed, size=size)

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genimg_edu import validate
+
 PHOTOS = {
     "china": "a temple in China (scikit-learn sample image, CC BY 2.0, danielbuechele on Flickr)",
     "flower": "a flower (scikit-learn sample image, CC BY 2.0, vultilion on Flickr)",
@@ -35,10 +37,10 @@ class FolderReadError(ValueError):
 
 def load_photo(name: str) -> np.ndarray:
     """A bundled photo as an RGB uint8 array (H, W, 3)."""
-    from genimg_edu.preprocess import make_zone_plate, read_image
+    from genimg_edu.preprocess import read_image
 
-    if name not in PHOTOS:
-        raise ValueError(f"unknown photo {name!r}; expected one of {sorted(PHOTOS)}")
+    if not isinstance(name, str) or name not in PHOTOS:
+        raise ValueError(f"unknown photo {name!r}; name must be one of {sorted(PHOTOS)}")
     if name == "zoneplate":
         return make_zone_plate(512)
     import sklearn.datasets
@@ -63,6 +65,8 @@ def load_image_folder(path: str | os.PathLike, *, size: int | tuple[int, int] = 
     if on_error not in ("raise", "warn"):
         raise ValueError(f"on_error must be 'raise' or 'warn', got {on_error!r}")
     _size_pair(size, "load_image_folder")  # a bad size is the caller's error, not the files'
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder path (str or os.PathLike), got {type(path).__name__}")
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder {folder} does not exist or is not a folder")
@@ -86,3 +90,15 @@ def load_image_folder(path: str | os.PathLike, *, size: int | tuple[int, int] = 
     return to_tensor(np.stack(images)), names  # (N, 3, H, W)
 
 
+def make_zone_plate(size: int = 256) -> np.ndarray:
+    """A grey zone plate ``0.5 + 0.5 cos(k r^2)``, ``(size, size, 3)`` uint8: the standard aliasing test image.
+
+    Its local frequency grows linearly with the radius, ``f(r) = k r / pi``
+    cycles per pixel; ``k = pi / size`` puts the Nyquist limit (0.5) on the
+    inscribed circle. Shrink it and every ring past the new Nyquist limit
+    should turn into flat grey; rings that survive there are aliasing.
+    """
+    size = validate.count("size", size, minimum=1)
+    y, x = np.mgrid[:size, :size] - (size - 1) / 2  # (2, size, size) coordinates from the centre
+    plate = 0.5 + 0.5 * np.cos(np.pi / size * (x**2 + y**2))
+    return np.repeat(np.rint(plate * 255).astype(np.uint8)[..., None], 3, axis=2)  # (size, size, 3)

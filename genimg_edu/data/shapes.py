@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 import torch
 
+from genimg_edu import validate
+
 SHAPE_NAMES = ("square", "circle", "triangle", "star")
 COLORS = np.array([(255, 64, 64), (64, 200, 64), (64, 96, 255),
                    (255, 210, 40), (230, 64, 230), (40, 220, 230)], dtype=np.uint8)  # RGB
@@ -59,10 +61,11 @@ def make_shapes(n: int, *, size: int = 32, seed=0):
 
     The same `seed` (an int or a tuple of ints) always gives the same images.
     """
-    if size not in (32, 64):
+    if validate.count("size", size) not in (32, 64):
         raise ValueError(f"size must be 32 or 64, got {size!r}")
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = validate.count("n", n, minimum=1)
+    for part in seed if isinstance(seed, tuple) else (seed,):
+        validate.count("seed", part)
     rng = np.random.default_rng(seed)
     factors = {
         "shape": rng.integers(0, len(SHAPE_NAMES), n),
