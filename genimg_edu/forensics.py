@@ -191,7 +191,7 @@ def _check_patterns(n_bits, shape, key):
 
 def _check_embed(images, bits, strength, key, rounds):
     _bits(bits, len(_images(images)))
-    validate.number("strength", strength, low=0, low_inclusive=False)
+    validate.number("strength", strength, low=0)  # 0 writes no mark: the reference point of the widget's slider
     validate.count("key", key)
     validate.count("rounds", rounds, minimum=1)
 
