@@ -28,7 +28,7 @@ from genimg_edu.data.toy import ring_centres, ring_of_gaussians  # noqa: E402
 from genimg_edu.metrics import mode_coverage  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.steps import ClassifierStep, GANStep, VAEStep  # noqa: E402
-from genimg_edu.widgets import toy_gan, train_toy  # noqa: E402
+from genimg_edu.recipes import toy_gan, train_toy  # noqa: E402
 
 
 def timed(fn):

@@ -3,8 +3,8 @@
     python benchmarks/recipe_times.py             # ~4 min on an idle 2-core machine
     python benchmarks/recipe_times.py --names vae2d-mnist --steps 2 --out /tmp/r.json --no-readme   # a check
 
-Every recipe of `scripts/pretrain.py` is built as the script builds it (`make_step`, the
-train split, the recipe's batch size) and trained through `fit` — a few warm-up steps,
+Every shipped recipe (`genimg_edu.recipes`) is built as `scripts/pretrain.py` builds it (`recipes.build`,
+the train split, the recipe's batch size) and trained through `fit` — a few warm-up steps,
 then `--steps` timed ones — and its whole run is projected: seconds per step × the
 recipe's steps, plus the quality tracking of the GAN and flow recipes (one evaluation
 timed, times their number). The recipes run one after another in one run, so they
@@ -16,38 +16,34 @@ before the run, and to the README's table. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
-from genimg_edu import set_threads  # noqa: E402
+from genimg_edu import recipes, set_threads  # noqa: E402
+from genimg_edu.evaluation import tracker  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
-from genimg_edu.io import atomic_write, replace_marked  # noqa: E402
-from pretrain import RECIPES, make_step, tracker  # noqa: E402
+from genimg_edu.io import replace_marked, run_record, write_json  # noqa: E402
 
 BUDGET_MINUTES = {"flow-mnist": 60}  # every other recipe: 30
 DEFAULT_STEPS = {"flow-mnist": 20}  # timed steps; every other recipe: 60
 
 
 def measure(name: str, steps: int | None, warmup: int = 5) -> dict:
-    recipe = RECIPES[name]
-    total = recipe["fit"]["max_steps"]
+    recipe = recipes.get(name)
+    total = recipe.steps
     steps = steps or DEFAULT_STEPS.get(name, 60)
-    step, data = make_step(name, recipe, total)
-    quiet = dict(batch_size=recipe["fit"]["batch_size"], seed=recipe["seed"], reporter=None, log_every=0)
+    step, data = recipes.build(name, steps=total)
+    quiet = dict(batch_size=recipe.batch_size, seed=recipe.seed, reporter=None, log_every=0)
     fit(step, data, max_steps=warmup, **quiet)
     start = time.perf_counter()
     fit(step, data, max_steps=steps, **quiet)  # the same step object: it goes on training
     per_step = (time.perf_counter() - start) / steps
-    callbacks, every = tracker(name, recipe, total)
+    callbacks, every = tracker(name, total)
     eval_seconds, evals = 0.0, (total // every if callbacks else 0)
     if callbacks:
         start = time.perf_counter()
@@ -69,12 +65,12 @@ def update_readme(result: dict) -> None:
         lines.append(f"| `{name}` | {r['steps']:,} × {r['batch_size']} | {r['ms_per_step']:.0f} ms | {tracking} | "
                      f"{r['projected_minutes']:.1f} min | {r['budget_minutes']} min {mark} |")
     replace_marked(ROOT / "README.md", "recipe-times", "\n".join(lines) + f"\n\n*{result['machine']}, load "
-                   f"average {result['load_average_before']:.2f} before the run, {result['date']}; `{result['command']}`.*")
+                   f"average {result['load_before']:.2f} before the run, {result['date']}; `{result['command']}`.*")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--names", nargs="+", choices=list(RECIPES), default=list(RECIPES))
+    parser.add_argument("--names", nargs="+", choices=list(recipes.SHIPPED), default=list(recipes.SHIPPED))
     parser.add_argument("--steps", type=int, help="timed steps per recipe (default 60; flow-mnist 20)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "recipe_times.json")
     parser.add_argument("--no-readme", action="store_true", help="do not update the README table")
@@ -83,14 +79,11 @@ def main() -> None:
         parser.error(f"--steps must be a positive number of steps, got {args.steps}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     env = "".join(f"{k}={os.environ[k]} " for k in ("GENIMG_THREADS",) if k in os.environ)
-    result = {"command": f"{env}python benchmarks/recipe_times.py", "date": time.strftime("%Y-%m-%d"),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, "
-                         f"torch {torch.__version__}", "load_average_before": os.getloadavg()[0], "recipes": {}}
+    result = {**run_record(f"{env}python benchmarks/recipe_times.py", threads=threads), "recipes": {}}
     for name in args.names:
         result["recipes"][name] = measure(name, args.steps)
         print(f"{name}: {result['recipes'][name]}", flush=True)
-    with atomic_write(args.out, "w") as f:
-        json.dump(result, f, indent=1, ensure_ascii=False)
+    write_json(args.out, result)
     if not args.no_readme:
         update_readme(result)
     print(f"wrote {args.out}")

@@ -38,7 +38,7 @@ os.environ["GENIMG_WIDGETS"] = "live"  # build the real controls, not the static
 import ipywidgets as W  # noqa: E402
 import torch  # noqa: E402
 
-from genimg_edu import pretrained, set_threads, widgets  # noqa: E402
+from genimg_edu import pretrained, recipes, set_threads, widgets  # noqa: E402
 from genimg_edu.data import load_photo  # noqa: E402
 from genimg_edu.io import atomic_write  # noqa: E402
 from genimg_edu.data.toy import ring_of_gaussians  # noqa: E402
@@ -88,7 +88,7 @@ def controls() -> dict:
         picture, [lambda: setattr(size, "value", 512), lambda: setattr(size, "value", 160)])
 
     ring = ring_of_gaussians(10_000, std=0.1, generator=torch.Generator().manual_seed(0))
-    box = widgets.gan_toy_stepper(lambda: widgets.toy_gan(seed=0), ring, steps_per_click=50)  # notebook 03
+    box = widgets.gan_toy_stepper(lambda: recipes.toy_gan(seed=0), ring, steps_per_click=50)  # notebook 03
     step = next(b for b in parts(box) if isinstance(b, W.Button) and b.description.startswith("Step"))
     out["03 GAN toy: Step ×50 (train 50 steps + redraw)"] = (find(box, W.Image), [step.click])
 

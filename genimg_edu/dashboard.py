@@ -82,7 +82,7 @@ class Dashboard:
 class LiveReporter:
     """What `fit` shows in a live notebook: a tqdm progress bar with the latest losses, and the `Dashboard`.
 
-    `runtime.default_reporter` picks it when a browser can show widgets; pass
+    `use_dashboard` makes it `fit`'s default in a notebook a browser shows; pass
     ``reporter=LiveReporter(dashboard=False)`` for the bar alone.
     """
 
@@ -109,3 +109,12 @@ class LiveReporter:
         self.bar.close()
         if self.board is not None:
             self.board.update(history, step.preview, force=True)
+
+
+def use_dashboard() -> None:
+    """From now on, in this kernel, `fit` shows the live dashboard (loss curves, samples, a progress bar)
+    when a browser can show it, and log lines otherwise (a terminal, nbval, a test) — its
+    default reporter, passed down to `runtime` so that the training loop never imports the user interface."""
+    from genimg_edu import runtime
+
+    runtime.set_default_reporter(lambda: LiveReporter() if runtime.is_live() and runtime.in_notebook() else None)

@@ -22,13 +22,10 @@ generated digits, so every notebook, test, script, benchmark and manifest entry 
   nearest-training distances — so 1 % is what real held-out digits score.
 
 Reference features and distances are computed once per (instrument, split, size) and kept.
-`run_record` is the header every precomputed JSON carries: command, date, machine, threads, load.
 """
 from __future__ import annotations
 
 import functools
-import os
-import platform
 import time
 
 import torch
@@ -206,10 +203,89 @@ def both_instruments(samples: torch.Tensor, *, labels: torch.Tensor | None = Non
     return report
 
 
-def run_record(command: str, *, threads: int | None = None, note: str | None = None) -> dict:
-    """The header of every result a script or benchmark writes: what ran, when, where and beside what load."""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"command": command, "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads: "
-                       f"{threads or torch.get_num_threads()}, torch {torch.__version__}" + (f"; {note}" if note else ""),
-            "load_before": None if load is None else round(load, 2)}
+LABEL_SEEDS = range(5)  # a conditional model's label accuracy is judged on five sampling seeds (the minimum counts)
+
+
+@torch.no_grad()
+def classifier_accuracy(classifier, *, split: str = "test") -> float:
+    """Share of the `split` digits a classifier gets right."""
+    from genimg_edu.data import load_dataset
+
+    x, y = load_dataset("mnist", split)
+    return float((classifier.eval().predict_proba(x).argmax(1).cpu() == y).float().mean())
+
+
+@torch.no_grad()
+def neg_elbo(vae, x: torch.Tensor | None = None) -> float:
+    """−ELBO in nats per image on the MNIST test digits (or on `x`), 10 posterior samples each, seed 0."""
+    from genimg_edu.data import load_dataset
+
+    x = load_dataset("mnist", "test")[0] if x is None else x
+    return float(-vae.eval().elbo(x, samples=10, generator=torch.Generator().manual_seed(0)).mean())
+
+
+def tracker(name: str, steps: int, *, samples: int = 1000, sample_steps: int | None = None) -> tuple[tuple, int]:
+    """(callbacks, eval_every) for `fit`: recipe `name`'s quality on *val* while it trains — a GAN's
+    weight-averaged generator on `samples` samples, a flow model's guided and unconditional samples on at most
+    500 (each costs it 19–38 network passes) with its recipe's sampler (or `sample_steps` steps); others: none."""
+    from genimg_edu import recipes
+
+    recipe = recipes.get(name)
+    keys = ("is_ratio", "fd_ratio", "label_accuracy")
+    if recipe.family == "gan":
+        def track(step, k):
+            x, labels = draw_samples(step.sampler.eval(), n=samples, conditional=bool(step.sampler.n_classes))
+            report = mnist_quality(x, labels=labels, reference="val")
+            return {key: round(report[key], 4) for key in keys if key in report}
+    elif recipe.family == "flow" and recipe.sampling:
+        def track(step, k):
+            net, out = step.sampler.eval(), {}
+            for tag, guided in (("guided", True), ("uncond", False)):
+                x, labels = draw_samples(net, conditional=guided, n=min(500, samples),
+                                         **dict(recipe.sampling, steps=sample_steps or recipe.sampling["steps"]))
+                report = mnist_quality(x, labels=labels, reference="val")
+                out.update({f"{tag}_{key}": round(report[key], 4) for key in keys if key in report})
+            return out
+    else:
+        return (), 500
+    return (track,), min(recipe.every, steps)
+
+
+@torch.no_grad()
+def evaluate(name: str, model: torch.nn.Module, *, n: int = 1000, sample_steps: int | None = None) -> dict:
+    """The figures a shipped checkpoint's manifest records, measured on the *test* split: a classifier's
+    accuracy; a VAE's −ELBO; a generator's figures in both instruments (`both_instruments`), with a
+    conditional model's label accuracy over `LABEL_SEEDS` and a flow model's near-copies over them."""
+    from genimg_edu import recipes
+    from genimg_edu.data import load_dataset
+
+    recipe = recipes.get(name)
+    model.eval()
+    if recipe.family == "classifier":
+        return {"test_accuracy": round(classifier_accuracy(model), 4)}
+    if recipe.family == "vae":
+        x = load_dataset("shapes", "test", n=1000)[0] if recipe.data == "shapes" else None
+        return {"test_neg_elbo_nats": round(neg_elbo(model, x), 2)}
+    if recipe.family == "gan":
+        samples, labels = draw_samples(model, n=n, conditional=bool(model.n_classes))
+        report = {k: round(v, 4) for k, v in both_instruments(samples, labels=labels).items()}
+        if model.n_classes:
+            report["label_accuracy_seeds"] = [
+                round(mnist_quality(s, labels=y)["label_accuracy"], 4)
+                for s, y in (draw_samples(model, n=n, seed=seed, conditional=True) for seed in LABEL_SEEDS)]
+        return report
+    sampling = dict(recipe.sampling, **({"steps": sample_steps} if sample_steps else {}))
+    report, guided = {}, []
+    for tag, seed in [("uncond", 1234)] + [("guided", s) for s in (1234, *LABEL_SEEDS[1:])]:
+        samples, labels = draw_samples(model, n=n, conditional=tag == "guided", seed=seed, **sampling)
+        if seed == 1234:  # the main figures, in both instruments
+            report.update({f"{tag}_{k}": round(v, 4) for k, v in both_instruments(samples, labels=labels).items()})
+        if tag == "guided":
+            guided.append(samples)
+            report.setdefault("guided_label_accuracy_seeds", []).append(
+                round(mnist_quality(samples, labels=labels)["label_accuracy"], 4))
+    report[f"guided_copy_share_{5 * n}"] = round(copy_share(torch.cat(guided))[0], 4)  # the five seeds' samples
+    start = time.perf_counter()
+    draw_samples(model, conditional=True, n=64, **sampling)
+    report["sample64_seconds"] = round(time.perf_counter() - start, 2)
+    return report

@@ -6,10 +6,10 @@
 What it adds to a plain ``for`` loop, each because learners lose work without it:
 
 - **budgets**: ``max_steps`` and/or ``max_seconds``, whichever ends first;
-- **progress**: through a *reporter* the caller chooses — by default
-  (`runtime.default_reporter`) a progress bar and a live dashboard (loss curves,
-  samples) in JupyterLab, plain log lines elsewhere (scripts, nbval, tests); the
-  loop itself never imports the user interface;
+- **progress**: through a *reporter* the caller chooses — by default log lines, or
+  what the user interface set as the default (`dashboard.use_dashboard()`: a progress
+  bar and a live dashboard of loss curves and samples in JupyterLab); the loop itself
+  never imports the user interface;
 - **checkpoints** written atomically every ``checkpoint_every`` steps and at the
   end; calling `fit` again with the same path *resumes exactly* — models,
   optimisers, RNG states, step count and history — so an interrupted run ends
@@ -23,23 +23,22 @@ What it adds to a plain ``for`` loop, each because learners lose work without it
   ``batch_size`` is the total), the losses are averaged over processes, and only
   rank 0 reports and writes checkpoints (with every rank's random state, so a
   resumed run continues each process's noise); a script ends each process with
-  `leave_processes()`.
+  `leave_processes()`. Those details live in `genimg_edu.distributed`.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import math
-import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 
 import torch
-from torch import distributed as dist
 
+from genimg_edu import validate
+from genimg_edu.distributed import RANK_SEED, agree, gather_states, mean_over_processes, rank_and_world
 from genimg_edu.io import atomic_write
 from genimg_edu.runtime import default_reporter
 
@@ -76,16 +75,25 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
     `callbacks` are called as ``fn(step, steps_done)`` every `eval_every` steps and may return a
     dict of metrics. `reporter` shows progress: an object with ``start(history, max_steps, step)``,
     ``update(history, step, losses)``, ``line(text)`` and ``close(history, step)`` (`LogReporter`,
-    `dashboard.LiveReporter`), "auto" for `runtime.default_reporter`'s choice, or None for log
-    lines every `log_every` steps (``log_every=0``: silent).
+    `dashboard.LiveReporter`), "auto" for the default the user interface set
+    (`runtime.set_default_reporter`, e.g. by `dashboard.use_dashboard`), or None for log lines every
+    `log_every` steps (``log_every=0``: silent) — also what "auto" means when nothing was set.
     """
     if max_steps is None and max_seconds is None:
         raise ValueError("give a budget: max_steps=… and/or max_seconds=…")
+    if max_steps is not None:
+        validate.count("max_steps", max_steps)
+    if max_seconds is not None:
+        validate.number("max_seconds", max_seconds, low=0)
+    for name, value in (("batch_size", batch_size), ("checkpoint_every", checkpoint_every),
+                        ("guard_every", guard_every), ("eval_every", eval_every)):
+        validate.count(name, value, minimum=1)
+    validate.count("seed", seed)
     data = tuple(data) if isinstance(data, (tuple, list)) else (data,)
     n = len(data[0])
     if any(len(t) != n for t in data):
         raise ValueError(f"data tensors must have the same length, got {[len(t) for t in data]}")
-    rank, world = _rank_and_world()
+    rank, world = rank_and_world()
     if batch_size % world:
         raise ValueError(f"batch_size {batch_size} must be divisible by the number of processes {world}")
     g = torch.Generator().manual_seed(seed + RANK_SEED * rank)  # the noise inside steps: z, augmentation
@@ -97,12 +105,9 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
             history = _restore(step, g, load_checkpoint(checkpoint), run, checkpoint)
         if world > 1:
             step.distribute()  # after a restore, so every process starts from the same weights
-        report = default_reporter() if reporter == "auto" else reporter
-        report = report if report is not None else LogReporter(every=log_every)
-        report = report if rank == 0 else LogReporter(every=0)
+        report = _reporter(reporter, log_every, rank)
         report.start(history, max_steps, step)
         good, start, seconds0 = _snapshot(step, g, history), time.perf_counter(), history["seconds"]
-        save = (lambda: save_checkpoint(checkpoint, step, g, history, run)) if checkpoint else (lambda: None)
         step.train()
         with _deferred_interrupt() as interrupt:
             while True:
@@ -110,24 +115,20 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
                 status = ("finished" if max_steps is not None and k >= max_steps else
                           "time budget" if max_seconds is not None and time.perf_counter() - start >= max_seconds
                           else "interrupted" if interrupt["hit"] else None)
-                status = _agree(status) if world > 1 else status  # rank 0's clock and Ctrl-C decide for all
+                status = agree(status) if world > 1 else status  # rank 0's clock and Ctrl-C decide for all
                 if status:
-                    history["status"] = status
                     break
-                share = batch_size // world  # this process's share of the batch
-                rows = batch_indices(n, batch_size, seed=seed, step=k)[rank * share:(rank + 1) * share]
-                batch = tuple(t[rows] for t in data)
                 try:
-                    out = step(batch, g)
+                    out = step(_batch(data, batch_size, seed, k), g)
                 except KeyboardInterrupt:  # raised inside the step (not in the main thread): undo the half step
+                    status = "interrupted"
                     _put_back(step, g, history, good)
-                    history["status"] = "interrupted"
                     break
-                out = _mean_over_processes(out) if world > 1 else out
+                out = mean_over_processes(out) if world > 1 else out
                 bad = {name: v for name, v in out.items() if not math.isfinite(v)}
                 if bad:
+                    status = "diverged"
                     _put_back(step, g, history, good)
-                    history["status"] = "diverged"
                     report.line(f"stopped: {', '.join(f'{a} = {v}' for a, v in bad.items())} at step {k + 1}; "
                                 f"restored the last good state (step {history['steps']}). "
                                 "Try a smaller learning rate, gradient clipping, or a loss that cannot overflow.")
@@ -140,11 +141,12 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
                     _evaluate(step, callbacks, k, history)
                 if k % guard_every == 0:
                     good = _snapshot(step, g, history)
-                if k % checkpoint_every == 0:
-                    save()
+                if checkpoint and k % checkpoint_every == 0:
+                    save_checkpoint(checkpoint, step, g, history, run)
                 report.update(history, step, out)
-        history["seconds"] = seconds0 + time.perf_counter() - start
-        save()
+        history.update(status=status, seconds=seconds0 + time.perf_counter() - start)
+        if checkpoint:
+            save_checkpoint(checkpoint, step, g, history, run)
         report.close(history, step)
     if history["status"] == "interrupted":
         print(f"interrupted at step {history['steps']}; the state is kept"
@@ -152,55 +154,30 @@ def fit(step, data, *, max_steps: int | None = None, max_seconds: float | None =
     return history
 
 
-RANK_SEED = 1_000_003  # process r draws its noise from seed + r·RANK_SEED
+def _batch(data: tuple, batch_size: int, seed: int, k: int) -> tuple:
+    """Batch number k of the run — this process's share of it under torchrun."""
+    rank, world = rank_and_world()
+    share = batch_size // world
+    rows = batch_indices(len(data[0]), batch_size, seed=seed, step=k)[rank * share:(rank + 1) * share]
+    return tuple(t[rows] for t in data)
 
 
-def _rank_and_world() -> tuple[int, int]:
-    """(this process's rank, number of processes): (0, 1) unless torchrun started a process group."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def leave_processes() -> None:
-    """End a torchrun process: wait until every process is here (all work done, rank 0 has written),
-    then exit at once with status 0.
-
-    The exit skips the interpreter's teardown on purpose: once in CI a finished gloo run aborted there
-    ("terminate called without an active exception", SIGABRT), most likely when the process group that
-    `DistributedDataParallel` still references was destroyed with its worker threads running (it never
-    reproduced, so the mechanism is not confirmed). Skipping the teardown avoids it whatever the cause;
-    the barrier guarantees nothing is in flight, and the operating system closes the sockets.
-    """
-    dist.barrier()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def _agree(status: str | None) -> str | None:
-    """Rank 0's decision to stop (or not), sent to every process so they stop at the same step."""
-    box = [status]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
-
-
-def _mean_over_processes(out: dict[str, float]) -> dict[str, float]:
-    """The batch's losses averaged over processes: every process sees (and logs) the same numbers."""
-    values = torch.tensor(list(out.values()), dtype=torch.float64)
-    dist.all_reduce(values)
-    return dict(zip(out, (values / dist.get_world_size()).tolist()))
+def _reporter(reporter, log_every: int, rank: int):
+    """The reporter that shows this run: the caller's, the user interface's default ("auto"), or log lines;
+    silent on every process but rank 0."""
+    if rank != 0:
+        return LogReporter(every=0)
+    chosen = default_reporter() if reporter == "auto" else reporter
+    return chosen if chosen is not None else LogReporter(every=log_every)
 
 
 def save_checkpoint(path, step, g: torch.Generator, history: dict, run: dict) -> None:
     """Write everything a resume needs, atomically (temporary file, then rename).
     Under torchrun every process must call it; rank 0 writes, with all ranks' random states."""
     rng = {"rng": g.get_state(), "torch_rng": torch.get_rng_state()}
-    rank, world = _rank_and_world()
+    rank, world = rank_and_world()
     if world > 1:
-        ranks = [None] * world
-        dist.all_gather_object(ranks, rng)
-        rng["ranks"] = ranks
+        rng["ranks"] = gather_states(rng)
         if rank != 0:
             return
     state = {"format": CHECKPOINT_FORMAT, "run": run, "step": step.state_dict(), **rng, "history": history}
@@ -225,7 +202,7 @@ def _restore(step, g, state, run, path) -> dict:
         raise CheckpointMismatch(f"{path} was written by a run with {state['run']}, not {run}; "
                                  "pass another checkpoint path to start afresh, or the same settings to resume")
     step.load_state_dict(state["step"])
-    rng = state["ranks"][_rank_and_world()[0]] if "ranks" in state else state
+    rng = state["ranks"][rank_and_world()[0]] if "ranks" in state else state
     g.set_state(rng["rng"])
     torch.set_rng_state(rng["torch_rng"])
     return dict(state["history"], status="running")

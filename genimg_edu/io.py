@@ -1,10 +1,14 @@
-"""Atomic file writes: an interrupted run never leaves a half-written file behind."""
+"""Atomic file writes — an interrupted run never leaves a half-written file behind — and the record
+that every result a script or benchmark writes starts with."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import platform
 import re
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -34,6 +38,25 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write `obj` as indented UTF-8 JSON, atomically."""
+    with atomic_write(path, "w") as f:
+        json.dump(obj, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+def run_record(command: str, *, threads: int | None = None, note: str | None = None) -> dict:
+    """The header of every result a script or benchmark writes: what ran, when, on what, beside what load.
+    ``load_before``: the 1-minute load average just before — other work on the machine slows a timing."""
+    import torch
+
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    return {"command": command, "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads: "
+                       f"{threads or torch.get_num_threads()}, torch {torch.__version__}" + (f"; {note}" if note else ""),
+            "load_before": load}
 
 
 def replace_marked(path: str | os.PathLike, name: str, body: str) -> None:

@@ -5,9 +5,10 @@ notebook asks `device()` instead of writing ``"cuda"``, seeds with
 `seed_everything(seed)` and draws noise with `noise(...)`, which gives the same
 numbers on either device for a seeded generator.
 
-This is the bottom layer of the package: it imports nothing of the course's
-own at module level. `default_reporter` is where the choice between the live
-dashboard and plain log lines is made, so that `fit` never imports the user interface.
+This is the bottom layer of the package: it imports nothing of the course's own, at module
+level or inside a function. It keeps one setting for the layers above: which reporter `fit`
+shows progress with when not told (`set_default_reporter`) — the user interface passes one in
+(`dashboard.use_dashboard`), so that neither `fit` nor this module ever imports it.
 """
 from __future__ import annotations
 
@@ -84,15 +85,22 @@ def in_notebook() -> bool:
     return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
 
 
-def default_reporter():
-    """How `fit` shows progress when the caller does not say: the live dashboard (loss curves, samples,
-    a progress bar) in a notebook a browser shows; otherwise None, which `fit` turns into log lines
-    (its `LogReporter`) — the same in a terminal, under nbval and in tests."""
-    if is_live() and in_notebook():
-        from genimg_edu.dashboard import LiveReporter
+_reporter_factory = None  # set by the user interface: `dashboard.use_dashboard`
 
-        return LiveReporter()
-    return None
+
+def set_default_reporter(factory) -> None:
+    """From now on `fit` shows progress with ``factory()`` when its caller does not say (None: log lines).
+    `factory` is called at the start of each run and may itself return None; ``None`` undoes the setting."""
+    global _reporter_factory
+    if factory is not None and not callable(factory):
+        raise TypeError(f"factory must be a callable that returns a reporter (or None), got {factory!r}")
+    _reporter_factory = factory
+
+
+def default_reporter():
+    """The reporter `fit` uses when not told: what the `set_default_reporter` factory returns, else None,
+    which `fit` turns into log lines (its `LogReporter`) — in a terminal, under nbval and in tests."""
+    return _reporter_factory() if _reporter_factory is not None else None
 
 
 def set_threads(n: int | None = None) -> int:

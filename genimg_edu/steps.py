@@ -213,7 +213,8 @@ class GANStep(Step):
                  betas=(0.5, 0.999), smoothing: float = 0.0, gp: float = 0.0, r1: float = 0.0, n_critic: int = 1,
                  ema_decay: float | None = None, shift: int = 0, mode_seeking: float = 0.0, rescale: bool = True,
                  preview_seed: int = 0):
-        losses.d_loss(torch.zeros(1), torch.zeros(1), kind=loss, smoothing=smoothing)  # validate early
+        _require(loss in losses.GAN_LOSSES, "loss", loss, f"one of {losses.GAN_LOSSES}")
+        losses.d_loss(torch.zeros(1), torch.zeros(1), kind=loss, smoothing=smoothing)  # smoothing fits the loss
         _require(lr_g > 0, "lr_g", lr_g, "positive")
         _require(lr_d > 0, "lr_d", lr_d, "positive")
         _require(isinstance(n_critic, int) and n_critic >= 1, "n_critic", n_critic, "a whole number >= 1")

@@ -166,26 +166,6 @@ def toy_gan_figure(step, *, std: float = 0.1, title: str | None = None, ax=None)
     return fig
 
 
-def toy_gan(*, seed: int = 0, hidden: int = 64, lr_g: float = 1e-3, lr_d: float = 1e-3, r1: float = 0.1):
-    """The toy GAN of notebook 03: a `GANStep` with MLP players on the 2-D ring (points are the data, so
-    ``rescale=False``), the non-saturating loss, Adam with β = (0, 0.9), and the R1 penalty
-    ``(γ/2) E_data ‖∇_x D(x)‖²`` (Mescheder et al. 2018), which keeps this small game from circling."""
-    from genimg_edu.models import MLPDiscriminator, MLPGenerator
-    from genimg_edu.steps import GANStep
-
-    torch.manual_seed(seed)
-    return GANStep(MLPGenerator(hidden=hidden), MLPDiscriminator(hidden=hidden), loss="non-saturating",
-                   lr_g=lr_g, lr_d=lr_d, betas=(0.0, 0.9), r1=r1, rescale=False)
-
-
-def train_toy(step, data: torch.Tensor, steps: int, *, batch_size: int = 256) -> dict:
-    """`steps` more updates of a toy `GANStep` by `fit`, silently; each call draws its own batches and noise
-    (seeded by the steps done so far), so a stepped game repeats exactly from a Reset."""
-    from genimg_edu.fit import fit
-
-    return fit(step, (data,), max_steps=steps, batch_size=batch_size, seed=step.steps, reporter=None, log_every=0)
-
-
 def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50):
     """GAN Lab in Jupyter: Step / Play / Reset buttons over a toy `GANStep` made by ``make_step()``,
     trained by `fit` on `data` (points (N, 2) of the ring).
@@ -193,6 +173,8 @@ def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50)
     Each step trains D once and G once; the picture shows the data (black),
     the generator's samples (vermillion triangles) and the discriminator's heat map.
     """
+    from genimg_edu.recipes import train_toy
+
     toy = make_step()
     if not is_live():
         train_toy(toy, data, steps_per_click)

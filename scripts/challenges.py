@@ -10,8 +10,9 @@ sampler, stored as 8-bit images for notebook 08's detector — sampling them liv
 
 Every run is a small model trained by `fit` + a step object, as in notebook 05's sweep:
 
-- **seeds**: the same recipe from five seeds (GAN: DCGAN width 32, hinge, spectral norm, lr 2e-3; flow:
-  an unconditional `TinyUNet` width 16), measured along the way: quality against training time;
+- **seeds**: the same recipe (`genimg_edu.recipes`: "challenge-gan", a DCGAN of width 32 with hinge loss,
+  spectral norm and lr 2e-3; "challenge-flow", an unconditional `TinyUNet` of width 16) from five seeds,
+  measured along the way: quality against training time;
 - **data**: the same recipe on the first 100, 1,000 and all 8,000 training digits (8,000 is seed 0);
   each run's samples are tested for copies of *its own* training digits (`metrics.memorisation_ratios`);
 - **bias** (GAN only): digit `RARE` kept at one in ten of its examples (≈ 1 % of the data), trained
@@ -20,7 +21,7 @@ Every run is a small model trained by `fit` + a step object, as in notebook 05's
 
 Samples are judged against the *val* split by the course's protocol in "cnn-mnist" (`evaluation.mnist_quality`:
 FD and IS in its last hidden layer, precision and recall in its convolutional features, as notebook 06
-teaches). The JSON starts with `evaluation.run_record` (command, date, machine, threads, load) and is
+teaches). The JSON starts with `io.run_record` (command, date, machine, threads, load) and is
 written atomically.
 """
 from __future__ import annotations
@@ -38,39 +39,29 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from genimg_edu import metrics, pretrained, set_threads  # noqa: E402
+from genimg_edu import metrics, pretrained, recipes, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
-from genimg_edu.evaluation import draw_samples, instrument, mnist_quality, run_record  # noqa: E402
+from genimg_edu.evaluation import draw_samples, instrument, mnist_quality  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
-from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, TinyUNet  # noqa: E402
-from genimg_edu.steps import FlowStep, GANStep  # noqa: E402
+from genimg_edu.io import atomic_write, run_record, write_json  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 SIZES = (100, 1000)  # plus all 8,000: the seed-0 run
 RARE, RARE_KEEP = 3, 0.1
 N_SAMPLES = 1000
-DEFAULT_STEPS = {"gan": 2000, "flow": 1500}
-SETTINGS = {"gan": dict(model=dict(z_dim=64, width=32), disc=dict(width=32, spectral=True),
-                        step=dict(loss="hinge", lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.999)), batch_size=64),
-            "flow": dict(model=dict(width=16, emb_dim=64, n_classes=0),
-                         step=dict(lr=2e-3, t_sampling="logit-normal", label_dropout=0.0), batch_size=64,
-                         sampling=dict(steps=10, method="heun"))}
+RECIPE = {"gan": "challenge-gan", "flow": "challenge-flow"}  # genimg_edu.recipes
 
 
-def make_step(kind: str, conditional: bool = False):
-    s = SETTINGS[kind]
-    if kind == "gan":
-        classes = dict(n_classes=10) if conditional else {}
-        return GANStep(DCGANGenerator(**s["model"], **classes), DCGANDiscriminator(**s["disc"], **classes), **s["step"])
-    return FlowStep(TinyUNet(**s["model"]), **s["step"])
+def make_step(kind: str, seed: int, conditional: bool = False):
+    classes = dict(model={"n_classes": 10}, disc={"n_classes": 10}) if conditional else {}
+    return recipes.make_step(RECIPE[kind], seed=seed, **classes)
 
 
 def samples_of(kind: str, step, n: int, conditional: bool = False) -> torch.Tensor:
     model = step.G if kind == "gan" else step.model
     model.eval()
     x, _ = draw_samples(model, n=n, seed=1, conditional=conditional, chunk=250,
-                        **SETTINGS[kind].get("sampling", {}))
+                        **(recipes.get(RECIPE[kind]).sampling or {}))
     model.train()
     return x
 
@@ -99,8 +90,7 @@ def memorisation(x: torch.Tensor, train: torch.Tensor, show: int = 8) -> dict:
 def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, n_samples: int, conditional: bool = False,
         every: int | None = None) -> dict:
     """Train one model; its quality every `every` steps against its training seconds (measuring excluded)."""
-    torch.manual_seed(seed)
-    step = make_step(kind, conditional)
+    step = make_step(kind, seed, conditional)
     clock = {"measuring": 0.0, "start": time.perf_counter()}
 
     def measure(step, k):
@@ -110,7 +100,7 @@ def run(kind: str, data: tuple, steps: int, seed: int, classifier, *, n_samples:
         clock["measuring"] += time.perf_counter() - t0
         return out
 
-    history = fit(step, data, max_steps=steps, batch_size=SETTINGS[kind]["batch_size"], seed=seed,
+    history = fit(step, data, max_steps=steps, batch_size=recipes.get(RECIPE[kind]).batch_size, seed=seed,
                   callbacks=[measure], eval_every=every or steps, reporter=None, log_every=0)
     final = samples_of(kind, step, n_samples, conditional)
     return {"trajectory": history["eval"], "status": history["status"], "final": final,
@@ -141,8 +131,9 @@ def flow_samples(out: Path, machine: str, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=[*sorted(SETTINGS), "flow-samples"], help="which experiments to run")
-    parser.add_argument("--steps", type=int, help=f"training steps per run (default {DEFAULT_STEPS})")
+    parser.add_argument("kind", choices=[*sorted(RECIPE), "flow-samples"], help="which experiments to run")
+    parser.add_argument("--steps", type=int, help="training steps per run (default: the recipe's, "
+                                                  f"{ {k: recipes.get(r).steps for k, r in RECIPE.items()} })")
     parser.add_argument("--samples", type=int, default=N_SAMPLES, help="samples per measurement (default 1,000)")
     parser.add_argument("--out", type=Path, help="default genimg_edu/results/challenges_KIND.json")
     args = parser.parse_args()
@@ -152,13 +143,13 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, torch {torch.__version__}"
     if args.kind == "flow-samples":
         return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine, args.samples)
-    kind, steps = args.kind, args.steps or DEFAULT_STEPS[args.kind]
+    kind, steps = args.kind, args.steps or recipes.get(RECIPE[args.kind]).steps
     out = args.out or ROOT / "genimg_edu" / "results" / f"challenges_{kind}.json"
     steps_arg = (f" --steps {steps}" if args.steps else "") + (f" --samples {args.samples}" if args.samples != 1000 else "")
     classifier = instrument("cnn-mnist")
     x, y = load_dataset("mnist", "train")
     result = {**run_record(f"python scripts/challenges.py {kind}{steps_arg}", threads=threads), "steps": steps,
-              "settings": SETTINGS[kind], "samples": args.samples, "seeds": {}, "data": {}}
+              "recipe": RECIPE[kind], "settings": recipes.get(RECIPE[kind]).record(), "samples": args.samples, "seeds": {}, "data": {}}
     started = time.perf_counter()
     for seed in SEEDS:
         r = run(kind, (x,), steps, seed, classifier, n_samples=args.samples, every=max(1, steps // 4))
@@ -192,8 +183,7 @@ def main() -> None:
             result["bias"][name] = report
             print(f"bias, {name}: share of {RARE} = {report['digit_shares'][RARE]}", flush=True)
     result["seconds"] = round(time.perf_counter() - started, 1)
-    with atomic_write(out, "w") as f:
-        json.dump(result, f, indent=1, ensure_ascii=False)
+    write_json(out, result)
     print(f"wrote {out}")
 
 

@@ -14,27 +14,23 @@ layer, precision and recall in its convolutional features) against the val digit
 - **guidance**: the chosen sampler at a range of guidance scales — label accuracy, precision,
   recall, FD — and the scale chosen by `GUIDANCE_RULE`.
 
-The JSON starts with `evaluation.run_record` (command, date, machine, threads, load) and is written atomically.
+The JSON starts with `io.run_record` (command, date, machine, threads, load) and is written atomically.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
-from genimg_edu import pretrained, set_threads  # noqa: E402
+from genimg_edu import pretrained, recipes, set_threads  # noqa: E402
 from genimg_edu.diffusion import evaluations  # noqa: E402
-from genimg_edu.evaluation import draw_samples, mnist_quality, run_record  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
-from pretrain import RECIPES  # noqa: E402
+from genimg_edu.evaluation import draw_samples, mnist_quality  # noqa: E402
+from genimg_edu.io import run_record, write_json  # noqa: E402
 
 SAMPLERS = {"euler": (5, 10, 20, 40), "heun": (3, 5, 10, 20), "stochastic": (10, 20, 40)}
 SCALES = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -66,7 +62,7 @@ def main() -> None:
         parser.error(f"--n must be a multiple of 10 and at least 20, got {args.n}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     model = pretrained.load("flow-mnist", device="cpu", directory=args.model_dir)
-    default = RECIPES["flow-mnist"]["sampling"]
+    default = recipes.get("flow-mnist").sampling
     n_arg = (f" --n {args.n}" if args.n != parser.get_default("n") else "") + (" --quick" if args.quick else "")
     samplers, scales = (QUICK_SAMPLERS, QUICK_SCALES) if args.quick else (SAMPLERS, SCALES)
     result = {**run_record(f"python scripts/flow_sampling.py{n_arg}", threads=threads), "n": args.n,
@@ -91,8 +87,7 @@ def main() -> None:
     result["chosen_guidance"] = {"rule": GUIDANCE_RULE,
                                  "guidance": min(eligible, key=lambda r: r["fd_ratio"])["guidance"]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.out, "w") as f:
-        json.dump(result, f, indent=1, ensure_ascii=False)
+    write_json(args.out, result)
     print(f"wrote {args.out}; chosen: {result['chosen_sampler']}, guidance {result['chosen_guidance']['guidance']}")
 
 

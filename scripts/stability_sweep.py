@@ -3,37 +3,33 @@
     python scripts/stability_sweep.py                 # ~25 min on 1 thread → genimg_edu/results/stability.json
     python scripts/stability_sweep.py --steps 20 --out /tmp/s.json   # a quick check that it runs
 
-GANs: a small DCGAN (width 32) trained with `fit` + `GANStep` under each
+GANs: the small DCGAN of recipe "sweep-gan" (`genimg_edu.recipes`, width 32) trained with `fit` under each
 setting, its quality (classifier Inception Score and Fréchet distance ratios,
-`evaluation.mnist_quality` on 500 samples) measured along the way. VAEs: an MLP
-VAE per KL weight β, with and without KL warm-up, measured by its test ELBO
+`evaluation.mnist_quality` on 500 samples) measured along the way. VAEs: the MLP
+VAE of recipe "sweep-vae" per KL weight β, with and without KL warm-up, measured by its test ELBO
 and its number of active latent units (`metrics.active_units`). Every run is
-seeded; the JSON records the command, settings and machine, and is written atomically.
+seeded; the JSON starts with `io.run_record` (command, date, machine, threads, load) and is written atomically.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from genimg_edu import pretrained, set_threads  # noqa: E402
+from genimg_edu import pretrained, recipes, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import run_record, write_json  # noqa: E402
 from genimg_edu.evaluation import mnist_quality  # noqa: E402
 from genimg_edu.metrics import active_units  # noqa: E402
-from genimg_edu.models import DCGANDiscriminator, DCGANGenerator, MLPVAE  # noqa: E402
-from genimg_edu.steps import GANStep, VAEStep  # noqa: E402
 
-BASE = dict(loss="hinge", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999))
+BASE = recipes.get("sweep-gan").step  # hinge, lr 2e-4, β = (0.5, 0.999); D with spectral norm
 GAN_SETTINGS = {  # name: (generator options, discriminator options, GANStep options)
     "baseline (hinge, SN, β1 = 0.5)": ({}, {"spectral": True}, BASE),
     "Adam β1 = 0.9": ({}, {"spectral": True}, dict(BASE, betas=(0.9, 0.999))),
@@ -53,9 +49,7 @@ VAE_SETTINGS = {f"β = {b}" + (", KL warm-up" if w else ""): dict(beta=b, kl_war
 
 def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
     g_opts, d_opts, step_opts = options
-    torch.manual_seed(seed)
-    x, _ = load_dataset("mnist", "train")
-    step = GANStep(DCGANGenerator(z_dim=64, width=32, **g_opts), DCGANDiscriminator(width=32, **d_opts), **step_opts)
+    step, (x,) = recipes.build("sweep-gan", seed=seed, model=g_opts, disc=d_opts, **step_opts)
     classifier = pretrained.load("cnn-mnist")
 
     def measure(step, k):
@@ -64,18 +58,17 @@ def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
         return {k: round(v, 4) for k, v in mnist_quality(samples, classifier=classifier, reference="val").items()
                 if k in ("is_ratio", "fd_ratio")}
 
-    history = fit(step, (x,), max_steps=steps, batch_size=64, seed=seed, callbacks=[measure], eval_every=every,
+    history = fit(step, (x,), max_steps=steps, batch_size=recipes.get("sweep-gan").batch_size, seed=seed,
+                  callbacks=[measure], eval_every=every,
                   reporter=None, log_every=0)
     return history["eval"] + [{"status": history["status"], "seconds": round(history["seconds"], 1)}]
 
 
 def vae_run(options, steps: int, seed: int) -> dict:
-    torch.manual_seed(seed)
-    x, _ = load_dataset("mnist", "train")
     x_test, _ = load_dataset("mnist", "test")
-    model = MLPVAE(hidden=(256,), z_dim=16)
-    model.init_output_bias(x.mean(0))
-    history = fit(VAEStep(model, **options), (x,), max_steps=steps, batch_size=128, seed=seed,
+    step, data = recipes.build("sweep-vae", seed=seed, **options)
+    model = step.modules["model"]
+    history = fit(step, data, max_steps=steps, batch_size=recipes.get("sweep-vae").batch_size, seed=seed,
                   reporter=None, log_every=0)
     active, variances = active_units(model, x_test)
     neg_elbo = float(-model.elbo(x_test, generator=torch.Generator().manual_seed(0)).mean())
@@ -98,9 +91,8 @@ def main() -> None:
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     every = args.every or max(1, args.steps // 6)
     steps_arg = f" --steps {args.steps}" if args.steps != parser.get_default("steps") else ""
-    result = {"command": f"python scripts/stability_sweep.py{steps_arg}",
-              "steps": args.steps, "seed": args.seed, "date": time.strftime("%Y-%m-%d"),
-              "machine": f"{platform.machine()}, torch threads: {threads}, torch {torch.__version__}", "gan": {}, "vae": {}}
+    result = {**run_record(f"python scripts/stability_sweep.py{steps_arg}", threads=threads),
+              "steps": args.steps, "seed": args.seed, "gan": {}, "vae": {}}
     if args.only:  # add to an earlier sweep made with the same settings
         earlier = json.loads(args.out.read_text(encoding="utf-8"))
         if (earlier["steps"], earlier["seed"]) != (args.steps, args.seed):
@@ -117,8 +109,7 @@ def main() -> None:
             continue
         result["vae"][name] = vae_run(options, args.steps, args.seed)
         print(f"{name}: {({k: v for k, v in result['vae'][name].items() if k != 'unit_variances'})}", flush=True)
-    with atomic_write(args.out, "w") as f:
-        json.dump(result, f, indent=1, ensure_ascii=False)
+    write_json(args.out, result)
     print(f"wrote {args.out}")
 
 

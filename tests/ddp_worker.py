@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genimg_edu import seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.data.toy import ring_of_gaussians  # noqa: E402
-from genimg_edu.fit import fit, leave_processes  # noqa: E402
+from genimg_edu.distributed import leave_processes  # noqa: E402
+from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.models import VelocityMLP  # noqa: E402
 from genimg_edu.steps import ClassifierStep, FlowStep  # noqa: E402
 

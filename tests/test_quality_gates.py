@@ -1,83 +1,51 @@
 """The quality gates, measured on the bundled *test* split in both instruments of `genimg_edu.evaluation`.
 
 Live gates train from the current code, so a regression in the training code fails the suite, not only
-a new checkpoint: the course GAN recipe here; the small CNN (98 %) and VAE (108 nats) in notebooks 02
-and 04, which `make test` replays under nbval — their loops are asserted identical to `fit` + the
-package's steps there, so training them again here would only repeat that work (the test below checks
-that the gates are still asserted). Pretrained gates load the shipped checkpoints; a missing checkpoint
-fails (`pretrained.load` raises), it is never skipped. Thresholds are the issues'.
+a new checkpoint: recipe "course-gan" here; the small CNN (98 %) and VAE (108 nats) are trained and
+asserted by notebooks 02 and 04 themselves, which `make test` replays under nbval (their loops are
+asserted identical to `fit` + the package's steps there, so training them again here would only repeat
+that work). Pretrained gates load the shipped checkpoints; a missing checkpoint fails (`pretrained.load`
+raises), it is never skipped. Thresholds are the issues'. The measuring is `genimg_edu.evaluation`'s.
 """
-import json
-from pathlib import Path
-
 import pytest
 import torch
 
-from genimg_edu import pretrained, seed_everything
-from genimg_edu.data import load_dataset
-from genimg_edu.evaluation import both_instruments, copy_share, draw_samples, mnist_quality
+from genimg_edu import pretrained, recipes
+from genimg_edu.evaluation import (LABEL_SEEDS, both_instruments, copy_share, draw_samples, mnist_quality,
+                                   classifier_accuracy, neg_elbo)
 from genimg_edu.fit import fit
-from genimg_edu.models import DCGANDiscriminator, DCGANGenerator
-from genimg_edu.steps import GANStep
-
-ROOT = Path(__file__).resolve().parents[1]
-
-LABEL_SEEDS = range(5)
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_dataset("mnist", "train"), load_dataset("mnist", "test")
-
-
-def _accuracy(model, x, y):
-    return float((model.eval().predict_proba(x).argmax(1).cpu() == y).float().mean())
-
-
-def _test_nelbo(vae, x):
-    return float(-vae.eval().elbo(x, samples=10, generator=torch.Generator().manual_seed(0)).mean())
-
-
-@pytest.mark.parametrize("notebook, gate", [("02_cnn", "assert accuracy >= 0.98"),
-                                            ("04_vae", "assert test_nelbo <= 108")])
-def test_notebooks_02_and_04_still_assert_their_live_gates(notebook, gate):
-    cells = json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]
-    assert any(gate in "".join(c["source"]) for c in cells if c["cell_type"] == "code"), f"{notebook}: {gate}"
 
 
 class TestLiveGAN:
     """A class of its own: `make test`'s processes (pytest-xdist, --dist loadscope) share out the suite by
     module and class, so this training runs beside the pretrained flow model's sampling, not after it."""
 
-    def test_the_course_gan_recipe_reaches_0_7_of_real_inception_score(self, mnist, cores):
-        """The course GAN recipe (dcgan-mnist's, at half its width) for 1,000 steps — under a minute on two
-        cores (≈ 55 s on a slow 2-core machine, 0.8 × real there; 0.70 × after 500 steps)."""
-        (x, _), _ = mnist
+    def test_the_course_gan_recipe_reaches_0_7_of_real_inception_score(self, cores):
+        """Recipe "course-gan" (the one `benchmarks/time_to_quality.py` times) for its 1,000 steps."""
         torch.set_num_threads(cores)  # the conftest's one thread comes back after the test
-        seed_everything(0)
-        step = GANStep(DCGANGenerator(z_dim=64, width=32, refine=True), DCGANDiscriminator(width=32, refine=True),
-                       loss="hinge", lr_g=2e-3, lr_d=2e-3, ema_decay=0.99, shift=2)
-        fit(step, (x,), max_steps=1000, batch_size=64, log_every=0)
+        step, data = recipes.build("course-gan")
+        fit(step, data, **recipes.fit_options("course-gan"), log_every=0)
         samples = step.averaged_generator().sample(1000, generator=torch.Generator().manual_seed(0))
         assert mnist_quality(samples)["is_ratio"] >= 0.7
 
 
-def test_pretrained_cnn_reaches_99_percent(mnist):
-    _, (xt, yt) = mnist
-    assert _accuracy(pretrained.load("cnn-mnist", device="cpu"), xt, yt) >= 0.99
+def test_pretrained_cnn_reaches_99_percent_as_its_manifest_records():
+    accuracy = classifier_accuracy(pretrained.load("cnn-mnist", device="cpu"))
+    assert accuracy >= 0.99
+    assert accuracy == pytest.approx(pretrained.manifest()["cnn-mnist"]["metrics"]["test_accuracy"], abs=1e-3)
 
 
-def test_the_plain_instrument_is_an_accurate_independent_classifier(mnist):
-    _, (xt, yt) = mnist
+def test_the_plain_instrument_is_an_accurate_independent_classifier():
     plain, robust = pretrained.load("cnn-mnist-plain", device="cpu"), pretrained.load("cnn-mnist", device="cpu")
-    assert _accuracy(plain, xt, yt) >= 0.98
+    assert classifier_accuracy(plain) >= 0.98
     assert pretrained.manifest()["cnn-mnist-plain"]["hyperparameters"]["step"].get("robust") is None
     assert not torch.equal(plain.out[1].weight, robust.out[1].weight)
 
 
-def test_pretrained_vae_reaches_104_nats(mnist):
-    _, (xt, _) = mnist
-    assert _test_nelbo(pretrained.load("vae-mnist", device="cpu"), xt) <= 104
+def test_pretrained_vae_reaches_104_nats_as_its_manifest_records():
+    nats = neg_elbo(pretrained.load("vae-mnist", device="cpu"))
+    assert nats <= 104
+    assert nats == pytest.approx(pretrained.manifest()["vae-mnist"]["metrics"]["test_neg_elbo_nats"], abs=0.01)
 
 
 @pytest.fixture(scope="module")

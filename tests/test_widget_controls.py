@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from genimg_edu import widgets
+from genimg_edu import recipes, widgets
 from genimg_edu.data import load_dataset, load_photo
 from genimg_edu.data.toy import ring_of_gaussians
 from genimg_edu.models import TinyUNet
@@ -49,7 +49,7 @@ def every_control(live):
     decode = TinyDecoder()
     return {
         "playground": widgets.preprocessing_playground(load_photo("china"), size=64),
-        "toy GAN stepper": widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=2),
+        "toy GAN stepper": widgets.gan_toy_stepper(lambda: recipes.toy_gan(hidden=16), RING, steps_per_click=2),
         "class picker": widgets.class_picker(decode, n=4),
         "latent explorer": widgets.latent_explorer(decode, torch.tensor([0.5, -0.5]), names=["z₁", "z₂"]),
         "interpolation": widgets.interpolation_slider(decode, torch.zeros(2), torch.ones(2), steps=3),
@@ -84,7 +84,7 @@ def test_every_slider_of_the_controls_redraws_its_picture(every_control):
 
 
 def test_stepper_step_trains_and_reset_restores_the_first_picture(live):
-    box = widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=3)
+    box = widgets.gan_toy_stepper(lambda: recipes.toy_gan(hidden=16), RING, steps_per_click=3)
     buttons = {b.description: b for b in _walk(box) if isinstance(b, W.Button)}
     (picture,) = [w for w in _walk(box) if isinstance(w, W.Image)]
     first = bytes(picture.value)
@@ -96,7 +96,7 @@ def test_stepper_step_trains_and_reset_restores_the_first_picture(live):
 
 
 def test_stepper_play_ticks_step_the_game(live):
-    box = widgets.gan_toy_stepper(lambda: widgets.toy_gan(hidden=16), RING, steps_per_click=2)
+    box = widgets.gan_toy_stepper(lambda: recipes.toy_gan(hidden=16), RING, steps_per_click=2)
     (play,) = [w for w in _walk(box) if isinstance(w, W.Play)]
     (picture,) = [w for w in _walk(box) if isinstance(w, W.Image)]
     before = picture.value
