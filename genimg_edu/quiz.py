@@ -64,13 +64,13 @@ def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: in
     key folded away (click "answer key" to see it).
     """
     from genimg_edu.runtime import is_live
-    from genimg_edu.widgets import _grid_png, _show_static_png
+    from genimg_edu.widgets.common import grid_png, show_static_png
 
     quiz = RealOrGenerated(real, fake, rounds=rounds, seed=seed)
     if not is_live():
         from IPython.display import HTML, display
 
-        _show_static_png(_grid_png(quiz.images, nrow=rounds, scale=3), f"{rounds} rounds, numbered from the left")
+        show_static_png(grid_png(quiz.images, nrow=rounds, scale=3), f"{rounds} rounds, numbered from the left")
         display(HTML(f"<details><summary>answer key</summary>{answer_key(quiz)}</details>"))
         return None
 
@@ -90,7 +90,7 @@ def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: in
             status.value = f"{message}<br><b>Done: {right}/{played} right.</b> ~50 % means you cannot tell them apart."
             real_button.disabled = fake_button.disabled = True
             return
-        picture.value = _grid_png(q.current[None], nrow=1, scale=scale)
+        picture.value = grid_png(q.current[None], nrow=1, scale=scale)
         status.value = f"{message}<br>Round {played + 1} of {len(q.generated)} · score {right}/{played}"
 
     def on_answer(says_generated: bool):

@@ -129,6 +129,6 @@ def test_watermark_explorer_reports_what_the_picture_shows(live):
 def test_watermark_explorer_static_preview(monkeypatch):
     monkeypatch.setenv("GENIMG_WIDGETS", "static")
     shown = []
-    monkeypatch.setattr(widgets, "_show_static_png", lambda png, caption: shown.append(caption))
+    monkeypatch.setattr(widgets.challenges, "show_static_png", lambda png, caption: shown.append(caption))
     assert widgets.watermark_explorer(DIGITS, torch.eye(2, 8, dtype=torch.long)) is None
     assert shown and "strength 0.01" in shown[0] and "strength 0.1" in shown[0] and "PSNR" in shown[0]

@@ -117,7 +117,7 @@ def test_playground_static_displays_the_default_picture(monkeypatch, china):
 
 def test_playground_rejects_unknown_settings(monkeypatch, china):
     calls = []
-    monkeypatch.setattr(widgets, "_show_static_png", lambda *a: calls.append(a))
+    monkeypatch.setattr(widgets.preprocessing, "show_static_png", lambda *a: calls.append(a))
     monkeypatch.setenv("GENIMG_WIDGETS", "static")
     with pytest.raises(ValueError, match="sise"):
         preprocessing_playground(china, sise=64)
