@@ -132,3 +132,18 @@ def test_watermark_explorer_static_preview(monkeypatch):
     monkeypatch.setattr(widgets.challenges, "show_static_png", lambda png, caption: shown.append(caption))
     assert widgets.watermark_explorer(DIGITS, torch.eye(2, 8, dtype=torch.long)) is None
     assert shown and "strength 0.01" in shown[0] and "strength 0.1" in shown[0] and "PSNR" in shown[0]
+
+
+def test_denoising_path_ends_on_the_models_own_sample():
+    """The slider's path is `sample`'s: same noise, labels and guidance, so its last x_0 is `sample`'s picture."""
+    model = TinyUNet(width=8, emb_dim=16, n_classes=10).eval()
+    torch.nn.init.normal_(model.out[-1].weight, std=0.3)
+    labels = torch.tensor([3, 7])
+    trace = widgets.flow_trace(model, 2, labels=labels, guidance=2.5, steps=3,
+                               generator=torch.Generator().manual_seed(4))
+    assert [t for t, _, _ in trace] == pytest.approx([1.0, 2 / 3, 1 / 3, 0.0])
+    expected = model.sample(2, labels=labels, guidance=2.5, steps=3, method="euler",
+                            generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close((trace[-1][1].clamp(-1, 1) + 1) / 2, expected, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="labels"):
+        widgets.denoising_slider(model, n=2, label=10, steps=2)  # 10 is the "no class" token, not a digit

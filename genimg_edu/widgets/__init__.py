@@ -20,19 +20,19 @@ One module per notebook; each control is imported from here::
                                           interpolation_slider
     04 VAE              vae               latent_explorer (also 08)
     06 evaluation       genimg_edu.quiz   real_or_generated_quiz (its own module: the game's rules)
-    07 diffusion        diffusion         guidance_explorer, denoising_slider
+    07 diffusion        diffusion         guidance_explorer, denoising_slider (flow_trace)
     08 challenges       challenges        watermark_explorer
     all                 common            png_bytes, figure_png, canvas_png, grid_png, show_static_png,
                                           digit_buttons
 """
 from genimg_edu.widgets.challenges import watermark_explorer
 from genimg_edu.widgets.common import canvas_png, digit_buttons, figure_png, grid_png, png_bytes, show_static_png
-from genimg_edu.widgets.diffusion import denoising_slider, guidance_explorer
+from genimg_edu.widgets.diffusion import denoising_slider, flow_trace, guidance_explorer
 from genimg_edu.widgets.gan import class_picker, gan_toy_stepper, interpolation_slider, toy_gan_figure
 from genimg_edu.widgets.preprocessing import INTERPOLATIONS, preprocess_settings, preprocessing_playground
 from genimg_edu.widgets.vae import latent_explorer
 
 __all__ = ["INTERPOLATIONS", "canvas_png", "class_picker", "denoising_slider", "digit_buttons", "figure_png",
-           "gan_toy_stepper", "grid_png", "guidance_explorer", "interpolation_slider",
+           "flow_trace", "gan_toy_stepper", "grid_png", "guidance_explorer", "interpolation_slider",
            "latent_explorer", "png_bytes", "preprocess_settings", "preprocessing_playground", "show_static_png",
            "toy_gan_figure", "watermark_explorer"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genimg_edu.runtime import is_live
+from genimg_edu import validate
+from genimg_edu.diffusion import sample_flow
+from genimg_edu.runtime import is_live, noise
 from genimg_edu.widgets.common import digit_buttons, grid_png, show_static_png
 
 
@@ -14,7 +16,7 @@ def guidance_explorer(model, *, n: int = 8, seed: int = 0, label: int = 3, scale
 
     Classifier-free guidance ``v_∅ + w·(v_y − v_∅)``: w = 0 ignores the label, w = 1 is the plain
     conditional model, w > 1 pushes further from "any digit" towards "this digit". The static preview
-    shows one row per scale in `preview_scales` for `label`.
+    shows one row per scale in `preview_scales` for `label`. Every picture is the model's own `sample`.
     """
     def images(label: int, w: float) -> torch.Tensor:
         labels = torch.full((n,), label, dtype=torch.long)
@@ -40,22 +42,37 @@ def guidance_explorer(model, *, n: int = 8, seed: int = 0, label: int = 3, scale
     return W.VBox([W.HBox([buttons, slider]), picture])
 
 
+def flow_trace(model, n: int, *, labels=None, guidance: float = 1.5, steps: int = 10, generator=None) -> list:
+    """The path of ``model.sample(n, labels=…, guidance=…, steps=…, method="euler", generator=…)``:
+    `diffusion.sample_flow`'s trace, ``(t, x_t, x̂_0)`` before each step and ``(0, x_0, x_0)`` at the end,
+    images in [-1, 1] on the model's device. The last x_0, clamped and mapped to [0, 1], is that sample.
+    """
+    # `sample` returns only the end of the path, and the slider needs every step, so this calls
+    # `sample_flow` itself — with what `sample` gives it: the labels checked (`validate.labels`) and moved to
+    # the model's device, the noise drawn on the CPU from `generator` and then moved, and the model's
+    # own guided velocity `model.guided`. tests/test_widget_controls.py checks that the path ends on
+    # `sample`'s picture; should `sample` ever take a `trace`, this becomes that one call.
+    dev = next(model.parameters()).device
+    if labels is not None:
+        labels = validate.labels("labels", labels, n=n, n_classes=model.n_classes).to(dev)
+    trace = []
+    with torch.no_grad():
+        x1 = noise(n, *model.data_shape, generator=generator, device=dev)
+        sample_flow(lambda x, t: model.guided(x, t, labels, guidance=guidance), x1, steps=steps,
+                    method="euler", generator=generator, trace=trace)
+    return trace
+
+
 def denoising_slider(model, *, n: int = 4, label: int | None = None, seed: int = 0, steps: int = 20,
                      guidance: float = 2.0, preview: int = 6):
     """A slider t from 1 (noise) to 0 (image) → x_t beside the network's current guess of x̂_0 = x_t − t·v.
 
-    The trajectory is computed once (`diffusion.sample_flow` with Euler steps and a trace); the slider
-    walks along it. The static preview shows `preview` moments of the path: x_t above, x̂_0 below.
+    The trajectory is computed once (`flow_trace`: the path of the model's `sample` with Euler steps);
+    the slider walks along it. The static preview shows `preview` moments of the path: x_t above, x̂_0 below.
     """
-    from genimg_edu.diffusion import sample_flow
-    from genimg_edu.runtime import noise
-
     labels = None if label is None else torch.full((n,), label, dtype=torch.long)
-    trace = []
-    with torch.no_grad():
-        x1 = noise(n, *model.data_shape, generator=torch.Generator().manual_seed(seed))
-        sample_flow(lambda x, t: model.guided(x, t, labels, guidance=guidance), x1, steps=steps,
-                    method="euler", trace=trace)
+    trace = flow_trace(model, n, labels=labels, guidance=guidance, steps=steps,
+                       generator=torch.Generator().manual_seed(seed))
     pictures = [((x.clamp(-1, 1) + 1) / 2, (x0.clamp(-1, 1) + 1) / 2) for _, x, x0 in trace]  # [0, 1]
     times = [t for t, _, _ in trace]
 
