@@ -13,14 +13,21 @@ Given x_t, predicting one of ε, x_0 or v determines the other two (`to_x0_eps`)
 the path backwards: along the probability-flow ODE ``dx/dt = v`` (Euler, Heun) or by
 DDPM's ancestral steps, which draw from the Gaussian posterior q(x_s | x_t, x_0) with the
 predicted x_0 (``method="stochastic"``).
+
+`FlowMatching` puts the objective and the sampler around a plain velocity network, as
+`GaussianDiffusion` sits around its `Unet` in lucidrains' denoising-diffusion-pytorch:
+``loss = flow(x_t, t, y, v)`` after ``flow.draw(batch, generator)``, and ``flow.sample(n)``.
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from genimg_edu.runtime import noise
 
 METHODS = ("euler", "heun", "stochastic")
+T_SAMPLING = ("uniform", "logit-normal")
 
 
 def linear_betas(T: int = 1000, *, beta_1: float = 1e-4, beta_T: float = 0.02) -> torch.Tensor:
@@ -117,3 +124,78 @@ def sample_flow(velocity, x1: torch.Tensor, *, steps: int = 20, method: str = "h
 def evaluations(steps: int, method: str) -> int:
     """Network evaluations (NFE) that `sample_flow` spends (guidance doubles the batch, not the count)."""
     return 2 * steps - 1 if method == "heun" else steps
+
+
+class FlowMatching(nn.Module):
+    """Flow matching (Lipman et al. 2023; rectified flow, Liu et al. 2023) around a velocity network
+    ``net(x_t, t, labels) → v``: the path, the loss, label dropout and the sampler, in one place.
+
+    The loss regresses the straight path's velocity, ``L = E_{t, x_0, ε} ‖v_θ(x_t, t, y) − (ε − x_0)‖²``
+    with ``x_t = (1 − t)·x_0 + t·ε`` (`flow_path`), mean over pixels and batch.
+
+    - ``t_sampling``: "uniform", or "logit-normal" (t = sigmoid(n), n ~ N(0, 1); Esser et al. 2024), which
+      spends the updates on the middle of the path, where the velocity is hardest to guess;
+    - ``label_dropout``: with labels, the share replaced by the network's "no class" token (index
+      ``net.n_classes``), so one network learns both velocities classifier-free guidance mixes
+      (Ho & Salimans 2022);
+    - ``rescale``: images in [0, 1] are mapped to the path's [−1, 1] (False for data already centred).
+    """
+
+    def __init__(self, net: nn.Module, *, t_sampling: str = "logit-normal", label_dropout: float = 0.1,
+                 rescale: bool = True):
+        super().__init__()
+        if t_sampling not in T_SAMPLING:
+            raise ValueError(f"t_sampling must be one of {T_SAMPLING}, got {t_sampling!r}")
+        if not 0 <= label_dropout < 1:
+            raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout!r}")
+        self.net, self.t_sampling, self.label_dropout, self.rescale = net, t_sampling, label_dropout, rescale
+
+    def sample_t(self, n: int, generator=None) -> torch.Tensor:
+        """n times t ∈ (0, 1) from `t_sampling`."""
+        if self.t_sampling == "logit-normal":
+            return torch.sigmoid(torch.randn(n, generator=generator))
+        return torch.rand(n, generator=generator)
+
+    def draw(self, batch: tuple, generator=None) -> tuple:
+        """The random part of one training example per item, on the CPU from `generator`:
+        (x_t, t, labels or None, the target velocity v = ε − x_0) for a batch (x,) or (x, y)."""
+        x0 = batch[0] * 2 - 1 if self.rescale else batch[0]
+        y = batch[1] if len(batch) > 1 else None
+        eps, t = noise(*x0.shape, generator=generator), self.sample_t(len(x0), generator)
+        if y is not None and self.label_dropout:
+            drop = torch.rand(len(y), generator=generator) < self.label_dropout
+            y = torch.where(drop, torch.full_like(y, self.net.n_classes), y)  # the "no class" token
+        x_t, v = flow_path(x0, eps, t)
+        return x_t, t, y, v
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, labels, v: torch.Tensor) -> torch.Tensor:
+        """The loss of one drawn batch: ``mean ‖v_θ(x_t, t, y) − v‖²``."""
+        return F.mse_loss(self.net(x_t, t, labels), v)
+
+    def velocity(self, x, t, labels=None, *, guidance: float = 1.0) -> torch.Tensor:
+        """The velocity the sampler follows; with labels, classifier-free guidance
+        ``v_∅ + w·(v_y − v_∅)`` (w = 1: conditional, 0: unconditional), both in one batch."""
+        if labels is None or guidance == 1.0:
+            return self.net(x, t, labels)
+        both = self.net(torch.cat([x, x]), t, torch.cat([labels, torch.full_like(labels, self.net.n_classes)]))
+        v_cond, v_uncond = both.chunk(2)
+        return v_uncond + guidance * (v_cond - v_uncond)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, labels=None, generator=None, steps: int = 10, guidance: float = 1.5,
+               method: str = "heun") -> torch.Tensor:
+        """n samples from noise by integrating the learned flow from t = 1 to 0 (`sample_flow`).
+        Images come back as (n, C, H, W) in [0, 1], points as (n, dim). ``labels=None``: unconditional."""
+        from genimg_edu import validate
+
+        n = validate.count("n", n)
+        guidance = validate.number("guidance", guidance)
+        dev = next(self.net.parameters()).device
+        if labels is not None:
+            if not self.net.n_classes:
+                raise ValueError("labels: this flow model is unconditional; labels must be None")
+            labels = validate.labels("labels", labels, n=n, n_classes=self.net.n_classes).to(dev)
+        x1 = noise(n, *self.net.data_shape, generator=generator, device=dev)
+        x0 = sample_flow(lambda x, t: self.velocity(x, t, labels, guidance=guidance), x1, steps=steps,
+                         method=method, generator=generator)
+        return (x0.clamp(-1, 1) + 1) / 2 if len(self.net.data_shape) == 3 else x0

@@ -20,6 +20,13 @@ from genimg_edu.models import VelocityMLP  # noqa: E402
 from genimg_edu.steps import ClassifierStep, FlowStep  # noqa: E402
 
 
+class TinyClassifier(torch.nn.Sequential):
+    """A classifier as `ClassifierStep` expects one: logits from forward, its objective as ``loss(x, y)``."""
+
+    def loss(self, x, y):
+        return torch.nn.functional.cross_entropy(self(x), y)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["classifier", "flow"])
@@ -34,8 +41,8 @@ def main():
     seed_everything(0)
     if args.kind == "classifier":  # no dropout, no augmentation, no BatchNorm (it normalises each process's
         x, y = load_dataset("mnist", "train", n=512)  # share): the update is a function of the whole batch alone
-        model = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, 2), torch.nn.ReLU(), torch.nn.Flatten(),
-                                    torch.nn.Linear(8 * 13 * 13, 10))  # (B, 8, 13, 13) → (B, 10)
+        model = TinyClassifier(torch.nn.Conv2d(1, 8, 3, 2), torch.nn.ReLU(), torch.nn.Flatten(),
+                               torch.nn.Linear(8 * 13 * 13, 10))  # (B, 8, 13, 13) → (B, 10)
         step, data = ClassifierStep(model, lr=1e-3), (x, y)
     else:  # noise in every update: a resumed run must continue each process's random numbers
         step = FlowStep(VelocityMLP(hidden=32), lr=1e-3, rescale=False, ema_decay=0.9)

@@ -88,8 +88,10 @@ def test_unet_shapes_labels_and_guidance():
         net(x, 0.5, torch.tensor([1, 2, 11]))
     images = net.sample(4, labels=torch.arange(4), steps=2, generator=g(0))
     assert images.shape == (4, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
-    with pytest.raises(ValueError, match=r"labels must be \(4,\) ints in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 10\), got values from 0 to 10"):
         net.sample(4, labels=torch.tensor([0, 1, 2, 10]), steps=1)
+    with pytest.raises(ValueError, match="guidance must be a finite number"):
+        net.sample(4, labels=torch.arange(4), steps=1, guidance=float("nan"))
     a = net.sample(2, labels=torch.tensor([5, 5]), steps=2, generator=g(3))
     assert torch.equal(a, net.sample(2, labels=torch.tensor([5, 5]), steps=2, generator=g(3)))  # seeded
 

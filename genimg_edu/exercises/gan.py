@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import losses
+from ..steps.gan import discriminator_step
 from .core import Exercise, Mistake, register, seeded
 
 check_value_at_optimum = register(Exercise(
@@ -108,7 +109,7 @@ def _step_wrong(kind):
 
 check_discriminator_step = register(Exercise(
     name="discriminator_step", title="Exercise 3.3 · the discriminator's step, (1) of a GAN round",
-    reference=_step_wrong("none"),
+    reference=lambda D, opt_d, real, fake: discriminator_step(D, opt_d, real, fake).item(),  # GANStep's (1)
     trial=_step_trial,
     describe=lambda i: ["the loss", "D's weight after the step", "D's bias after the step",
                         "G's gradient"][i],

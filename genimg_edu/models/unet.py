@@ -18,8 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genimg_edu.diffusion import sample_flow
-from genimg_edu.runtime import noise
+from genimg_edu.diffusion import FlowMatching
 
 
 def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -30,7 +29,7 @@ def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class _Conditioned(nn.Module):
-    """Shared by both networks: the time + class embedding and `sample`."""
+    """Shared by both networks: the time + class embedding, and the sampler of `diffusion.FlowMatching`."""
 
     def embed(self, t, labels, batch: int) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=torch.float32, device=self.label_embedding.weight.device).expand(batch)
@@ -42,27 +41,18 @@ class _Conditioned(nn.Module):
         return self.time_mlp(time_embedding(t, self.emb_dim)) + self.label_embedding(labels)  # (B, emb)
 
     def guided(self, x, t, labels=None, *, guidance: float = 1.0) -> torch.Tensor:
-        """Classifier-free guidance: ``v_∅ + w·(v_y − v_∅)`` (w = 1: conditional, 0: unconditional)."""
-        if labels is None or guidance == 1.0:
-            return self(x, t, labels)
-        both = self(torch.cat([x, x]), t, torch.cat([labels, torch.full_like(labels, self.n_classes)]))
-        v_cond, v_uncond = both.chunk(2)
-        return v_uncond + guidance * (v_cond - v_uncond)
+        """Classifier-free guidance: ``v_∅ + w·(v_y − v_∅)`` (w = 1: conditional, 0: unconditional);
+        `diffusion.FlowMatching.velocity` around this network."""
+        return FlowMatching(self).velocity(x, t, labels, guidance=guidance)
 
     @torch.no_grad()
     def sample(self, n: int, *, labels=None, generator=None, steps: int = 10, guidance: float = 1.5,
                method: str = "heun") -> torch.Tensor:
-        """n samples from noise by integrating the learned flow from t = 1 to 0 (`diffusion.sample_flow`).
-        Images come back as (n, 1, 28, 28) in [0, 1], points as (n, 2). ``labels=None``: unconditional."""
-        dev = self.label_embedding.weight.device
-        if labels is not None:
-            labels = torch.as_tensor(labels, dtype=torch.long).to(dev)
-            if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.n_classes:
-                raise ValueError(f"labels must be ({n},) ints in [0, {self.n_classes}), got {labels.tolist()[:8]}…")
-        x1 = noise(n, *self.data_shape, generator=generator, device=dev)
-        x0 = sample_flow(lambda x, t: self.guided(x, t, labels, guidance=guidance), x1, steps=steps,
-                         method=method, generator=generator)
-        return (x0.clamp(-1, 1) + 1) / 2 if len(self.data_shape) == 3 else x0
+        """n samples from noise by integrating the learned flow from t = 1 to 0 (`diffusion.FlowMatching.sample`
+        around this network). Images come back as (n, 1, 28, 28) in [0, 1], points as (n, 2). ``labels=None``:
+        unconditional."""
+        return FlowMatching(self).sample(n, labels=labels, generator=generator, steps=steps, guidance=guidance,
+                                         method=method)
 
 
 class VelocityMLP(_Conditioned):
