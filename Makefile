@@ -22,18 +22,20 @@ JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope
 STAMP := $(VENV)/.installed
 # nbval: compare stored outputs; widgets render their static preview (no browser attached).
-NBVAL := GENIMG_WIDGETS=static $(BIN)/python -m pytest --nbval --nbval-current-env --ignore=notebooks/zh \
-	--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+NBVAL_OPTIONS := GENIMG_WIDGETS=static
+NBVAL_FLAGS := --nbval --nbval-current-env --ignore=notebooks/zh --nbval-sanitize-with notebooks/sanitize.cfg \
+	--nbval-cell-timeout=600
+NBVAL := $(NBVAL_OPTIONS) $(BIN)/python -m pytest $(NBVAL_FLAGS) -p no:cacheprovider
 
 .PHONY: lab test install unit browser notebooks test-notebook execute benchmark clean
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# The notebooks, too, run two at a time, each kernel on one thread (outputs stored from two-thread runs replay the same).
+# One run of two processes for the tests and the notebooks together, so neither process idles while the other
+# finishes a long item; each notebook's kernel on one thread (outputs stored from two-thread runs replay the same).
 test: $(STAMP)
-	$(PYTEST) tests --durations=25
-	GENIMG_THREADS=1 $(NBVAL) -n $(JOBS) --dist loadscope notebooks/
+	GENIMG_THREADS=1 $(NBVAL_OPTIONS) $(PYTEST) $(NBVAL_FLAGS) tests notebooks --durations=25
 
 install: $(STAMP)
 

@@ -9,9 +9,6 @@ laptop CPU; this is where that is recorded (timings never go into tests).
 """
 from __future__ import annotations
 
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -22,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from genimg_edu import seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import run_record, write_json  # noqa: E402
 from genimg_edu.models import ConvVAE, DCGANDiscriminator, DCGANGenerator, MNISTClassifier  # noqa: E402
 from genimg_edu.data.toy import ring_centres, ring_of_gaussians  # noqa: E402
 from genimg_edu.metrics import mode_coverage  # noqa: E402
@@ -69,11 +66,8 @@ def main() -> None:
     nelbo = float(-vae.eval().elbo(xt, samples=10, generator=torch.Generator().manual_seed(0)).mean())
     results["04 ConvVAE, 800 steps"] = {"seconds": seconds, "test_neg_elbo_nats": round(nelbo, 1)}
 
-    record = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} torch threads, "
-                         f"torch {torch.__version__}", "date": time.strftime("%Y-%m-%d"), "results": results}
-    with atomic_write(ROOT / "benchmarks" / "live_training.json", "w") as f:
-        json.dump(record, f, indent=2)
-        f.write("\n")
+    write_json(ROOT / "benchmarks" / "live_training.json",
+               {**run_record("python benchmarks/live_training.py", threads=threads), "results": results})
     for name, r in results.items():
         print(f"{name:<26} {r}")
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import atomic_write, write_json  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "notebook_times.json"
 BUDGET_SECONDS, BUDGET_MB = 60, 1536
@@ -138,9 +138,7 @@ def main() -> None:
         flag = "" if fast_enough and r["peak_rss_mb"] <= budget_mb else "  OVER BUDGET"
         print(f"{nb.stem:<22} {r['seconds']:6.1f} s {r['peak_rss_mb']:6d} MB  {'passed' if r['passed'] else 'FAILED'}{flag}",
               flush=True)
-        with atomic_write(RESULTS, "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
-            f.write("\n")
+        write_json(RESULTS, results)
     if key == "default":
         update_readme(results[key])
 

@@ -18,17 +18,14 @@ machine and its load average before the run; the README's table is written from 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import run_record, write_json  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "threads_under_load.json"
 EXECUTE = """
@@ -76,9 +73,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    record = {"machine": f"{platform.machine()}, {cores} cores, {platform.python_version()}",
-              "load_average_before": [round(v, 2) for v in os.getloadavg()], "date": time.strftime("%Y-%m-%d"),
-              "command": "python benchmarks/threads_under_load.py " + " ".join(str(p) for p in args.notebooks),
+    record = {**run_record("python benchmarks/threads_under_load.py " + " ".join(str(p) for p in args.notebooks)),
               "seconds": {}}
     for notebook in args.notebooks:
         table = record["seconds"].setdefault(notebook.stem, {})
@@ -93,9 +88,7 @@ def main() -> None:
 
 
 def save(record: dict) -> None:
-    with atomic_write(RESULTS, "w") as f:
-        json.dump(record, f, indent=2)
-        f.write("\n")
+    write_json(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -40,7 +39,7 @@ import torch  # noqa: E402
 
 from genimg_edu import pretrained, recipes, set_threads, widgets  # noqa: E402
 from genimg_edu.data import load_photo  # noqa: E402
-from genimg_edu.io import atomic_write  # noqa: E402
+from genimg_edu.io import run_record, write_json  # noqa: E402
 from genimg_edu.data.toy import ring_of_gaussians  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "widget_latency.json"
@@ -129,17 +128,13 @@ def main() -> None:
               f"{'' if r['within_budget'] else '  OVER 200 ms'}", flush=True)
     record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     record[f"threads={threads}"] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}, "
-                   f"Python {platform.python_version()}, torch {torch.__version__}",
+        **run_record(f"python benchmarks/widget_latency.py --threads {threads}", threads=threads),
+        "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
         "how": "kernel side of one update (callback + PNG encoding), in-process, after 2 warm-up updates",
-        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
-        "date": time.strftime("%Y-%m-%d"),
         "budget_ms": BUDGET_MS,
         "results": results,
     }
-    with atomic_write(RESULTS, "w") as f:
-        json.dump(record, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+    write_json(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
     python scripts/challenges.py gan     # ~25 min on 1 thread → genimg_edu/results/challenges_gan.json
     python scripts/challenges.py flow    # ~40 min on 1 thread → genimg_edu/results/challenges_flow.json
     python scripts/challenges.py gan --steps 4 --samples 100 --out /tmp/c.json   # a quick check that it runs
-    python scripts/challenges.py flow-samples   # ~2 min → genimg_edu/results/flow_samples.npz
+    python scripts/challenges.py flow-samples   # ~4 min → genimg_edu/results/flow_samples.npz
 
-`flow-samples`: 1,000 digits (each digit 100 times) from the shipped "flow-mnist" with its recipe's
-sampler, stored as 8-bit images for notebook 08's detector — sampling them live would take half a minute.
+`flow-samples`: 1,000 guided digits (each digit 100 times) and 1,000 unconditional ones from the shipped
+"flow-mnist" with its recipe's sampler (seed 1234, as `evaluation.draw_samples` draws), stored as 8-bit
+images — for notebook 08's detector, and for the flow model's quality gates (tests/test_quality_gates.py),
+which re-sample a prefix to check the checkpoint still draws them instead of sampling all (minutes on a CPU).
 
 Every run is a small model trained by `fit` + a step object, as in notebook 05's sweep:
 
@@ -121,8 +123,11 @@ def flow_samples(out: Path, machine: str, n: int) -> None:
     sampling = pretrained.manifest()["flow-mnist"]["hyperparameters"]["sampling"]
     started = time.perf_counter()
     x, labels = draw_samples(model, n=n, conditional=True, **sampling)
+    uncond, _ = draw_samples(model, n=n, **sampling)
+    as_bytes = lambda t: (t * 255).round().to(torch.uint8).numpy()  # noqa: E731
     with atomic_write(out, "wb") as f:
-        np.savez_compressed(f, images=(x * 255).round().to(torch.uint8).numpy(), labels=labels.numpy(),
+        np.savez_compressed(f, images=as_bytes(x), labels=labels.numpy(), uncond_images=as_bytes(uncond),
+                            seed=1234,
                             command="python scripts/challenges.py flow-samples", sampling=json.dumps(sampling),
                             date=time.strftime("%Y-%m-%d"), machine=machine,
                             seconds=round(time.perf_counter() - started, 1))

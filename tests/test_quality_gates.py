@@ -99,14 +99,38 @@ def test_pretrained_cgan_does_not_copy():
     assert _copies("cgan-mnist", conditional=True) <= 0.01
 
 
+PREFIX = 50  # samples of each kind re-drawn to check the stored ones are the checkpoint's
+
+
 @pytest.fixture(scope="module")
-def flow_reports(cores):
-    """flow-mnist at its default sampler (Heun, guided at the recipe's scale), 1,000 samples each, the
-    manifest's seed: guided (every digit 100 times) and unconditional. About a minute on two cores."""
+def flow_samples(cores):
+    """The 1,000 guided and 1,000 unconditional samples `scripts/challenges.py flow-samples` stored (8-bit) from
+    flow-mnist at its recipe's sampler and the protocol's seed — checked to be this checkpoint's by drawing
+    their first `PREFIX` again with today's code (drawing all 2,000 takes minutes on a CPU)."""
+    import json
+
+    import numpy as np
+
     torch.set_num_threads(cores)
-    model = pretrained.load("flow-mnist", device="cpu")  # sampled with its defaults, the recipe's (test_pretrain_script)
-    guided, labels = draw_samples(model, conditional=True, seed=1234)
-    uncond, _ = draw_samples(model, seed=1234)
+    stored = np.load(pretrained.CHECKPOINT_DIR.parent / "results" / "flow_samples.npz")
+    model = pretrained.load("flow-mnist", device="cpu")
+    sampling = json.loads(str(stored["sampling"]))
+    assert sampling == recipes.get("flow-mnist").sampling, "flow_samples.npz was drawn with another sampler"
+    as_float = lambda a: torch.from_numpy(a).float() / 255  # noqa: E731
+    guided, uncond = as_float(stored["images"]), as_float(stored["uncond_images"])
+    labels = torch.from_numpy(stored["labels"])
+    for images, conditional in ((guided, True), (uncond, False)):
+        again, _ = draw_samples(model, n=PREFIX, conditional=conditional, seed=int(stored["seed"]), chunk=PREFIX,
+                                **sampling)
+        assert torch.equal((again * 255).round() / 255, images[:PREFIX]), \
+            "flow_samples.npz is not what flow-mnist draws today: run python scripts/challenges.py flow-samples"
+    return guided, labels, uncond
+
+
+@pytest.fixture(scope="module")
+def flow_reports(flow_samples):
+    """flow-mnist's guided and unconditional samples measured in both instruments, and their near-copy share."""
+    guided, labels, uncond = flow_samples
     return (both_instruments(guided, labels=labels), both_instruments(uncond),
             copy_share(torch.cat([guided, uncond]))[0])
 
