@@ -20,33 +20,86 @@ predicted x_0 (``method="stochastic"``).
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genimg_edu import validate
 from genimg_edu.runtime import noise
 
 METHODS = ("euler", "heun", "stochastic")
 T_SAMPLING = ("uniform", "logit-normal")
 
 
+def _tensor(name: str, x) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        what = f"dtype {x.dtype}" if isinstance(x, torch.Tensor) else validate._type(x)
+        raise TypeError(f"{name} must be a floating-point torch.Tensor, got {what}")
+    return x
+
+
+def _same_shape(*named) -> None:
+    """Each (name, tensor) a float tensor, all of the first one's shape."""
+    (first, x), *others = named
+    _tensor(first, x)
+    for name, y in others:
+        _tensor(name, y)
+        if y.shape != x.shape:
+            raise ValueError(f"{name} must have the shape of {first}, {tuple(x.shape)}, got {tuple(y.shape)}")
+
+
+def _times(name: str, t, batch: int, *, number: bool) -> None:
+    """Times in [0, 1]: a tensor of shape (batch,) — or, where `number`, also a number or a 0-d tensor."""
+    if number and not isinstance(t, torch.Tensor):
+        validate.number(name, t, low=0, high=1)
+        return
+    shapes = [(batch,), ()] if number else [(batch,)]
+    if not isinstance(t, torch.Tensor) or t.is_complex() or t.dtype == torch.bool or tuple(t.shape) not in shapes:
+        got = f"shape {tuple(t.shape)}, dtype {t.dtype}" if isinstance(t, torch.Tensor) else validate._type(t)
+        want = f"a number or a real tensor of shape () or ({batch},)" if number else f"a real tensor of shape ({batch},)"
+        raise (ValueError if isinstance(t, torch.Tensor) and not t.is_complex() and t.dtype != torch.bool
+               else TypeError)(f"{name} must be {want}, got {got}")
+    if t.numel():
+        lo, hi = torch.stack(torch.aminmax(t.detach())).tolist()
+        if not (0 <= lo and hi <= 1):
+            raise ValueError(f"{name} must be times in [0, 1], got values from {lo:g} to {hi:g}")
+
+
 def linear_betas(T: int = 1000, *, beta_1: float = 1e-4, beta_T: float = 0.02) -> torch.Tensor:
-    """DDPM's schedule: β_t rising linearly from `beta_1` to `beta_T` over T steps (index t − 1)."""
+    """DDPM's schedule: β_t rising linearly from `beta_1` to `beta_T` over T steps (index t − 1);
+    ``0 < beta_1 <= beta_T < 1``."""
+    T = validate.count("T", T, minimum=1)
+    validate.number("beta_1", beta_1, low=0, high=1, low_inclusive=False, high_inclusive=False)
+    validate.number("beta_T", beta_T, low=0, high=1, low_inclusive=False, high_inclusive=False)
+    if beta_T < beta_1:
+        raise ValueError(f"beta_T must be >= beta_1 (a rising schedule), got beta_1={beta_1!r}, beta_T={beta_T!r}")
     return torch.linspace(beta_1, beta_T, T, dtype=torch.float64)
 
 
 def alpha_bar(betas: torch.Tensor) -> torch.Tensor:
-    """ᾱ_t = ∏_{s ≤ t} (1 − β_s): the signal left after t steps, index t − 1."""
+    """ᾱ_t = ∏_{s ≤ t} (1 − β_s): the signal left after t steps, index t − 1. `betas`: (T,) in [0, 1)."""
+    _tensor("betas", betas)
+    if betas.dim() != 1:
+        raise ValueError(f"betas must be a 1-D schedule (T,), got shape {tuple(betas.shape)}")
+    if betas.numel() and not bool(((betas >= 0) & (betas < 1)).all()):
+        raise ValueError(f"betas must be in [0, 1), got values from {float(betas.min()):g} to {float(betas.max()):g}")
     return torch.cumprod(1 - betas, 0)
 
 
 def q_step(x_prev: torch.Tensor, beta: float, *, generator=None) -> torch.Tensor:
-    """One forward step: x_t ~ q(x_t | x_{t−1}) = N(√(1 − β_t)·x_{t−1}, β_t·I)."""
+    """One forward step: x_t ~ q(x_t | x_{t−1}) = N(√(1 − β_t)·x_{t−1}, β_t·I), β_t = `beta` in [0, 1)."""
+    _tensor("x_prev", x_prev)
+    validate.number("beta", beta, low=0, high=1, high_inclusive=False)
     return (1 - beta) ** 0.5 * x_prev + beta ** 0.5 * noise(*x_prev.shape, generator=generator).to(x_prev)
 
 
 def q_sample(x0: torch.Tensor, a_bar: float, eps: torch.Tensor) -> torch.Tensor:
-    """The closed form that skips the steps: x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·ε ~ q(x_t | x_0)."""
+    """The closed form that skips the steps: x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·ε ~ q(x_t | x_0), ᾱ_t = `a_bar` in (0, 1]
+    and ε = `eps` of x_0's shape."""
+    _same_shape(("x0", x0), ("eps", eps))
+    validate.number("a_bar", a_bar, low=0, high=1, low_inclusive=False)
     return a_bar ** 0.5 * x0 + (1 - a_bar) ** 0.5 * eps
 
 
@@ -57,13 +110,18 @@ def snr(a: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 
 def flow_path(x0: torch.Tensor, eps: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(x_t, v): the point ``(1 − t)·x_0 + t·ε`` of the straight path and its velocity ``ε − x_0``.
-    t has shape (B,) and broadcasts over the remaining dimensions."""
+    t has shape (B,), values in [0, 1], and broadcasts over the remaining dimensions."""
+    _same_shape(("x0", x0), ("eps", eps))
+    _times("t", t, len(x0) if x0.dim() else 0, number=False)
     t = t.reshape(-1, *[1] * (x0.dim() - 1))
     return (1 - t) * x0 + t * eps, eps - x0
 
 
 def to_x0_eps(x_t: torch.Tensor, v: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor]:
-    """From the velocity back to the two other predictions: ``x_0 = x_t − t·v``, ``ε = x_t + (1 − t)·v``."""
+    """From the velocity back to the two other predictions: ``x_0 = x_t − t·v``, ``ε = x_t + (1 − t)·v``.
+    `t` in [0, 1]: a number, or a tensor of shape () or (B,)."""
+    _same_shape(("x_t", x_t), ("v", v))
+    _times("t", t, len(x_t) if x_t.dim() else 0, number=True)
     t = torch.as_tensor(t, dtype=x_t.dtype, device=x_t.device)
     t = t.reshape(-1, *[1] * (x_t.dim() - 1)) if t.dim() else t
     return x_t - t * v, x_t + (1 - t) * v
@@ -74,8 +132,14 @@ def posterior(x_t, x0, *, a_t, s_t, a_s, s_s) -> tuple[torch.Tensor, float]:
 
     With ``x_t = (a_t/a_s)·x_s + σ_{t|s}·ξ``, ``σ²_{t|s} = σ_t² − (a_t/a_s)²·σ_s²``, Bayes' rule gives
     ``mean = (a_t/a_s)·σ_s²/σ_t²·x_t + a_s·σ²_{t|s}/σ_t²·x_0``, ``variance = σ²_{t|s}·σ_s²/σ_t²``
-    (DDPM's eq. 7 when a = √ᾱ, σ = √(1 − ᾱ)).
+    (DDPM's eq. 7 when a = √ᾱ, σ = √(1 − ᾱ)). Needs ``σ_t > 0``, ``a_s > 0`` and s before t (σ²_{t|s} ≥ 0).
     """
+    _same_shape(("x_t", x_t), ("x0", x0))
+    at, st = validate.number("a_t", a_t, low=0), validate.number("s_t", s_t, low=0, low_inclusive=False)
+    as_, ss = validate.number("a_s", a_s, low=0, low_inclusive=False), validate.number("s_s", s_s, low=0)
+    if st ** 2 - (at / as_) ** 2 * ss ** 2 < -1e-12:
+        raise ValueError(f"s_s must belong to a time s before t: s_t² − (a_t/a_s)²·s_s² must be >= 0, got "
+                         f"a_t={at:g}, s_t={st:g}, a_s={as_:g}, s_s={ss:g}")
     ratio = a_t / a_s
     var_ts = s_t ** 2 - ratio ** 2 * s_s ** 2
     mean = ratio * s_s ** 2 / s_t ** 2 * x_t + a_s * var_ts / s_t ** 2 * x0
@@ -94,10 +158,16 @@ def sample_flow(velocity, x1: torch.Tensor, *, steps: int = 20, method: str = "h
     `trace`, a list, receives ``(t, x_t, x̂_0)`` before each step — the network's current guess of the
     image — and ``(t_end, x, x)`` at the end.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    if not isinstance(steps, int) or steps < 1:
+    if not callable(velocity):
+        raise TypeError(f"velocity must be a function velocity(x, t) -> v, got {type(velocity).__name__}")
+    _tensor("x1", x1)
+    validate.one_of("method", method, METHODS)
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
         raise ValueError(f"steps must be a whole number >= 1, got {steps!r}")
+    steps = int(steps)
+    t_end = validate.number("t_end", t_end, low=0, high=1, high_inclusive=False)
+    if trace is not None and not isinstance(trace, list):
+        raise TypeError(f"trace must be a list (or None), got {type(trace).__name__}")
     times = torch.linspace(1.0, t_end, steps + 1).tolist()
     x = x1
     for t, s in zip(times, times[1:]):
@@ -123,6 +193,8 @@ def sample_flow(velocity, x1: torch.Tensor, *, steps: int = 20, method: str = "h
 
 def evaluations(steps: int, method: str) -> int:
     """Network evaluations (NFE) that `sample_flow` spends (guidance doubles the batch, not the count)."""
+    steps = validate.count("steps", steps, minimum=1)
+    validate.one_of("method", method, METHODS)
     return 2 * steps - 1 if method == "heun" else steps
 
 
@@ -144,14 +216,18 @@ class FlowMatching(nn.Module):
     def __init__(self, net: nn.Module, *, t_sampling: str = "logit-normal", label_dropout: float = 0.1,
                  rescale: bool = True):
         super().__init__()
-        if t_sampling not in T_SAMPLING:
+        if not isinstance(net, nn.Module):
+            raise TypeError(f"net must be a velocity network (torch.nn.Module), got {validate._type(net)}")
+        if not isinstance(t_sampling, str) or t_sampling not in T_SAMPLING:
             raise ValueError(f"t_sampling must be one of {T_SAMPLING}, got {t_sampling!r}")
-        if not 0 <= label_dropout < 1:
-            raise ValueError(f"label_dropout must be in [0, 1), got {label_dropout!r}")
+        validate.number("label_dropout", label_dropout, low=0, high=1, high_inclusive=False)
+        if not isinstance(rescale, bool):
+            raise TypeError(f"rescale must be True or False, got {rescale!r}")
         self.net, self.t_sampling, self.label_dropout, self.rescale = net, t_sampling, label_dropout, rescale
 
     def sample_t(self, n: int, generator=None) -> torch.Tensor:
         """n times t ∈ (0, 1) from `t_sampling`."""
+        n = validate.count("n", n)
         if self.t_sampling == "logit-normal":
             return torch.sigmoid(torch.randn(n, generator=generator))
         return torch.rand(n, generator=generator)
@@ -159,6 +235,13 @@ class FlowMatching(nn.Module):
     def draw(self, batch: tuple, generator=None) -> tuple:
         """The random part of one training example per item, on the CPU from `generator`:
         (x_t, t, labels or None, the target velocity v = ε − x_0) for a batch (x,) or (x, y)."""
+        if not isinstance(batch, (tuple, list)) or len(batch) not in (1, 2):
+            raise TypeError(f"batch must be a tuple (x,) or (x, y), got {validate._type(batch)}"
+                            + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
+        _tensor("batch[0]", batch[0])
+        if len(batch) > 1 and (not isinstance(batch[1], torch.Tensor) or batch[1].shape != (len(batch[0]),)):
+            got = tuple(batch[1].shape) if isinstance(batch[1], torch.Tensor) else validate._type(batch[1])
+            raise ValueError(f"batch[1] must be labels ({len(batch[0])},) beside the images, got {got}")
         x0 = batch[0] * 2 - 1 if self.rescale else batch[0]
         y = batch[1] if len(batch) > 1 else None
         eps, t = noise(*x0.shape, generator=generator), self.sample_t(len(x0), generator)
@@ -170,11 +253,13 @@ class FlowMatching(nn.Module):
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, labels, v: torch.Tensor) -> torch.Tensor:
         """The loss of one drawn batch: ``mean ‖v_θ(x_t, t, y) − v‖²``."""
+        _same_shape(("x_t", x_t), ("v", v))
         return F.mse_loss(self.net(x_t, t, labels), v)
 
     def velocity(self, x, t, labels=None, *, guidance: float = 1.0) -> torch.Tensor:
         """The velocity the sampler follows; with labels, classifier-free guidance
         ``v_∅ + w·(v_y − v_∅)`` (w = 1: conditional, 0: unconditional), both in one batch."""
+        validate.number("guidance", guidance)
         if labels is None or guidance == 1.0:
             return self.net(x, t, labels)
         both = self.net(torch.cat([x, x]), t, torch.cat([labels, torch.full_like(labels, self.net.n_classes)]))

@@ -29,6 +29,9 @@ def device(choice: str | None = None) -> torch.device:
     when unset): ``auto`` picks CUDA when available and the CPU otherwise;
     ``cuda`` insists on a GPU and fails with a clear message when there is none.
     """
+    if choice is not None and not isinstance(choice, str):
+        raise TypeError(f"choice must be a string, one of {DEVICE_CHOICES}, or None, got {choice!r} "
+                        f"({type(choice).__name__})")
     source = "device()" if choice else "GENIMG_DEVICE"
     choice = (choice or os.environ.get("GENIMG_DEVICE") or "auto").strip().lower()
     if choice not in DEVICE_CHOICES:
@@ -61,8 +64,24 @@ def noise(*shape: int, generator: torch.Generator | None = None, device=None) ->
 
     A seeded CPU generator then gives the same numbers whatever the device, so a
     notebook's samples on a GPU are those of the CPU (up to the network's float error).
+    `shape` is whole numbers >= 0, one by one (``noise(2, 3)``) or as one sequence (``noise(x.shape)``).
     """
-    return torch.randn(shape, generator=generator).to(device)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, torch.Size)):
+        shape = tuple(shape[0])  # as torch.randn((2, 3)) takes it
+    for i, s in enumerate(shape):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"shape[{i}] must be a whole number (int), got {s!r} ({type(s).__name__}); "
+                            f"noise takes the sizes of the shape, e.g. noise(2, 3)")
+        if s < 0:
+            raise ValueError(f"shape[{i}] must be an integer >= 0, got {s}")
+    if generator is not None and (not isinstance(generator, torch.Generator) or generator.device.type != "cpu"):
+        raise TypeError(f"generator must be a CPU torch.Generator or None, got {generator!r}")
+    if device is not None and not isinstance(device, torch.device):
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            raise ValueError(f"device must be a torch.device, 'cpu', 'cuda' or None, got {device!r}") from None
+    return torch.randn(tuple(int(s) for s in shape), generator=generator).to(device)
 
 
 def is_live() -> bool:
@@ -114,8 +133,11 @@ def set_threads(n: int | None = None) -> int:
         if env and not env.isdigit():
             raise ValueError(f"GENIMG_THREADS={env!r} is not a whole number of threads")
         n = int(env or 0) or min(os.cpu_count() or 1, 8)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n (threads) must be a whole number (int) or None, got {n!r} ({type(n).__name__})")
     if n < 1:
-        raise ValueError(f"threads must be >= 1, got {n}")
+        raise ValueError(f"n (threads) must be >= 1, got {n}")
+    n = int(n)
     torch.set_num_threads(n)
     return n
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genimg_edu import validate
 from genimg_edu.diffusion import FlowMatching
 
 
@@ -31,13 +32,51 @@ def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 class _Conditioned(nn.Module):
     """Shared by both networks: the time + class embedding, and the sampler of `diffusion.FlowMatching`."""
 
+    def check(self, x, t, labels) -> None:
+        """The door of ``forward(x, t, labels)``: x (B, *data_shape) floats, t in [0, 1] — a number or a tensor of
+        shape () or (B,) — and labels None or integers (B,) in [0, n_classes] (n_classes = "no class").
+        Shapes and dtypes, and one read of t's and the labels' extremes (one sync on a GPU)."""
+        if len(self.data_shape) == 3:
+            validate.images("x", x, shape=self.data_shape)
+        elif not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point torch.Tensor (B, {self.data_shape[0]}), got "
+                            f"{f'dtype {x.dtype}' if isinstance(x, torch.Tensor) else validate._type(x)}")
+        elif x.dim() != 2 or x.shape[1] != self.data_shape[0]:
+            raise ValueError(f"x must have shape (B, {self.data_shape[0]}), got {tuple(x.shape)}")
+        batch, extremes = len(x), []
+        if isinstance(t, torch.Tensor):
+            if t.is_complex() or t.dtype == torch.bool:
+                raise TypeError(f"t must be real times in [0, 1], got dtype {t.dtype}")
+            if tuple(t.shape) not in ((), (batch,)):
+                raise ValueError(f"t must be a number or a tensor of shape () or ({batch},), got {tuple(t.shape)}")
+            if t.numel():
+                extremes += torch.aminmax(t.detach())
+        else:
+            validate.number("t", t, low=0, high=1)
+        if labels is not None:
+            if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.is_complex() \
+                    or labels.dtype == torch.bool:
+                got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else validate._type(labels)
+                raise TypeError(f"labels must be a tensor of integers (e.g. int64) or None, got {got}")
+            if tuple(labels.shape) != (batch,):
+                raise ValueError(f"labels must be ({batch},) ints in [0, {self.n_classes}] ({self.n_classes} = "
+                                 f"no class), got shape {tuple(labels.shape)}")
+            if batch:
+                extremes += torch.aminmax(labels)
+        if extremes:
+            values = torch.stack([e.to(x.device, torch.float64) for e in extremes]).tolist()  # one read
+            if isinstance(t, torch.Tensor) and t.numel():
+                (lo, hi), values = values[:2], values[2:]
+                if not (0 <= lo and hi <= 1):
+                    raise ValueError(f"t must be times in [0, 1], got values from {lo:g} to {hi:g}")
+            if values and (values[0] < 0 or values[1] > self.n_classes):
+                raise ValueError(f"labels must be ({batch},) ints in [0, {self.n_classes}] ({self.n_classes} = "
+                                 f"no class), got values from {values[0]:g} to {values[1]:g}")
+
     def embed(self, t, labels, batch: int) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=torch.float32, device=self.label_embedding.weight.device).expand(batch)
         if labels is None:
             labels = torch.full((batch,), self.n_classes, dtype=torch.long, device=t.device)  # "no class"
-        elif labels.shape != (batch,) or labels.min() < 0 or labels.max() > self.n_classes:
-            raise ValueError(f"labels must be ({batch},) ints in [0, {self.n_classes}] ({self.n_classes} = "
-                             f"no class), got shape {tuple(labels.shape)}")
         return self.time_mlp(time_embedding(t, self.emb_dim)) + self.label_embedding(labels)  # (B, emb)
 
     def guided(self, x, t, labels=None, *, guidance: float = 1.0) -> torch.Tensor:
@@ -68,6 +107,7 @@ class VelocityMLP(_Conditioned):
                                  nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, dim))
 
     def forward(self, x, t, labels=None):
+        self.check(x, t, labels)
         return self.net(torch.cat([x, self.embed(t, labels, len(x))], 1))
 
 
@@ -120,6 +160,7 @@ class TinyUNet(_Conditioned):
         nn.init.zeros_(self.out[-1].bias)
 
     def forward(self, x, t, labels=None):
+        self.check(x, t, labels)
         e = self.embed(t, labels, len(x))  # (B, emb)
         s1 = self.down1(self.stem(x), e)  # (B, w, 28, 28)
         s2 = self.down2(self.pool1(s1), e)  # (B, 2w, 14, 14)
