@@ -2,19 +2,54 @@
 dashboard's preview (`Step`); one model minimising one objective (`ObjectiveStep`); the schedule."""
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
+
+import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
 
 def _require(ok: bool, name: str, value, expected: str) -> None:
     if not ok:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
+def _kind(ok: bool, name: str, value, expected: str) -> None:
+    if not ok:
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+
+
+def _steps(name: str, value, expected: str, *, minimum: int = 0) -> int:
+    """A whole number (not bool, not float) >= minimum, the message saying `expected`."""
+    _kind(not isinstance(value, (bool, np.bool_)) and isinstance(value, Integral), name, value, expected)
+    _require(value >= minimum, name, value, expected)
+    return int(value)
+
+
+def _number(name: str, value, expected: str, ok=lambda v: True) -> float:
+    """A real, finite number (not bool) for which ``ok`` holds, the message saying `expected`."""
+    _kind(not isinstance(value, (bool, np.bool_)) and isinstance(value, Real), name, value, expected)
+    _require(math.isfinite(value) and ok(value), name, value, expected)
+    return value
+
+
+def _flag(name: str, value) -> bool:
+    _kind(isinstance(value, (bool, np.bool_)), name, value, "True or False")
+    return bool(value)
+
+
+def _module(name: str, value) -> torch.nn.Module:
+    _kind(isinstance(value, torch.nn.Module), name, value, "a model (torch.nn.Module)")
+    return value
+
+
 def cosine_schedule(opt: torch.optim.Optimizer, *, total: int, warmup: int = 0):
     """Linear warm-up over `warmup` steps, then cosine decay of the learning rate to 0 at step `total`
     (Loshchilov & Hutter 2017) — PyTorch's own `LinearLR` → `CosineAnnealingLR`."""
-    _require(isinstance(warmup, int) and warmup >= 0, "warmup", warmup, "a non-negative number of steps")
-    _require(isinstance(total, int) and total > warmup, "decay_steps", total, f"a number of steps above warmup={warmup}")
+    _kind(isinstance(opt, torch.optim.Optimizer), "opt", opt, "a torch.optim optimizer")
+    _steps("warmup", warmup, "a non-negative number of steps")
+    _steps("decay_steps", total, f"a number of steps above warmup={warmup}", minimum=warmup + 1)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total - warmup)
     if not warmup:
         return decay
@@ -53,7 +88,8 @@ class Step:
     def average(self, decay: float | None) -> None:
         """Keep an exponential moving average of the trained model's weights and buffers
         (`torch.optim.swa_utils.AveragedModel`) when `decay` is not None; `sampler` then samples from it."""
-        _require(decay is None or 0 <= decay < 1, "ema_decay", decay, "None or in [0, 1)")
+        if decay is not None:
+            _number("ema_decay", decay, "None or in [0, 1)", lambda v: 0 <= v < 1)
         if decay is not None:
             model = self.modules[self.trained]
             self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
@@ -138,7 +174,12 @@ class ObjectiveStep(Step):
     def __init__(self, model, net: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                  decay_steps: int | None = None, warmup: int = 0, ema_decay: float | None = None,
                  preview_seed: int = 0):
-        _require(isinstance(warmup, int) and warmup >= 0, "warmup", warmup, "a non-negative number of steps")
+        _module("model", model)
+        _steps("warmup", warmup, "a non-negative number of steps")
+        if decay_steps is not None:
+            _steps("decay_steps", decay_steps, f"None or a number of steps above warmup={warmup}",
+                   minimum=warmup + 1)
+        _steps("preview_seed", preview_seed, "a non-negative whole number")
         self.net = net  # what the loss runs through (a DistributedDataParallel wrapper under torchrun)
         self.modules = {"model": model}
         self.optimizers = {"opt": optimizer}

@@ -10,7 +10,7 @@ from torch.optim.swa_utils import update_bn
 from genimg_edu import losses
 from genimg_edu.augment import random_shift
 from genimg_edu.runtime import noise
-from genimg_edu.steps.base import Step, _require
+from genimg_edu.steps.base import Step, _flag, _kind, _module, _number, _require, _steps
 
 def discriminator_step(D, opt_d, real, fake, *, kind: str = "non-saturating", smoothing: float = 0.0,
                        labels=(None, None), penalty=None) -> torch.Tensor:
@@ -59,14 +59,22 @@ class GANStep(Step):
                  betas=(0.5, 0.999), smoothing: float = 0.0, gp: float = 0.0, r1: float = 0.0, n_critic: int = 1,
                  ema_decay: float | None = None, shift: int = 0, mode_seeking: float = 0.0, rescale: bool = True,
                  preview_seed: int = 0):
-        _require(loss in losses.GAN_LOSSES, "loss", loss, f"one of {losses.GAN_LOSSES}")
+        _module("G", G)
+        _module("D", D)
+        _kind(isinstance(getattr(G, "z_dim", None), int), "G", G, "a generator with a z_dim (e.g. DCGANGenerator)")
+        _require(isinstance(loss, str) and loss in losses.GAN_LOSSES, "loss", loss, f"one of {losses.GAN_LOSSES}")
         losses.d_loss(torch.zeros(1), torch.zeros(1), kind=loss, smoothing=smoothing)  # smoothing fits the loss
-        _require(lr_g > 0, "lr_g", lr_g, "positive")
-        _require(lr_d > 0, "lr_d", lr_d, "positive")
-        _require(isinstance(n_critic, int) and n_critic >= 1, "n_critic", n_critic, "a whole number >= 1")
-        _require(isinstance(shift, int) and shift >= 0, "shift", shift, "a non-negative number of pixels")
+        _number("lr_g", lr_g, "positive (a finite number)", lambda v: v > 0)
+        _number("lr_d", lr_d, "positive (a finite number)", lambda v: v > 0)
+        _kind(isinstance(betas, (tuple, list)) and len(betas) == 2, "betas", betas, "a pair (beta1, beta2)")
+        for i, b in enumerate(betas):
+            _number(f"betas[{i}]", b, "in [0, 1) (Adam's betas)", lambda v: 0 <= v < 1)
+        _steps("n_critic", n_critic, "a whole number >= 1", minimum=1)
+        _steps("shift", shift, "a non-negative number of pixels")
         for name, value in (("gp", gp), ("r1", r1), ("mode_seeking", mode_seeking)):
-            _require(value >= 0, name, value, "a non-negative weight")
+            _number(name, value, "a non-negative weight (a finite number)", lambda v: v >= 0)
+        _flag("rescale", rescale)
+        _steps("preview_seed", preview_seed, "a non-negative whole number")
         self.loss, self.smoothing, self.gp, self.r1, self.n_critic = loss, smoothing, gp, r1, n_critic
         self.shift, self.mode_seeking, self.rescale = shift, mode_seeking, rescale
         self.G, self.D = G, D
@@ -135,6 +143,9 @@ class GANStep(Step):
         weights; BigGAN's "standing statistics" — `torch.optim.swa_utils.update_bn`
         over `batches` fresh batches of z — fit them to the averaged weights.
         """
+        batches = _steps("batches", batches, "a whole number >= 1", minimum=1)
+        batch_size = _steps("batch_size", batch_size, "a whole number >= 1", minimum=1)
+        seed = _steps("seed", seed, "a non-negative whole number")
         G = copy.deepcopy(self.sampler)
         g = torch.Generator().manual_seed(seed)
         feed = [{"z": noise(batch_size, G.z_dim, generator=g, device=self.device),

@@ -7,7 +7,9 @@ import torch
 from genimg_edu import losses
 from genimg_edu.augment import nuisance, random_shift
 from genimg_edu.diffusion import FlowMatching
-from genimg_edu.steps.base import Objective, ObjectiveStep, _require
+from genimg_edu.steps.base import Objective, ObjectiveStep, _flag, _kind, _module, _number, _steps
+
+LR = "positive (a finite number)"
 
 class ClassifierStep(ObjectiveStep):
     """Cross-entropy ``−log p_θ(y | x)``, mean over the batch — the model's own ``loss(x, y)`` — with AdamW.
@@ -20,8 +22,11 @@ class ClassifierStep(ObjectiveStep):
 
     def __init__(self, model, *, lr: float = 2e-3, weight_decay: float = 5e-4, shift: int = 0,
                  robust: bool = False, decay_steps: int | None = None, warmup: int = 0):
-        _require(lr > 0, "lr", lr, "positive")
-        _require(isinstance(shift, int) and shift >= 0, "shift", shift, "a non-negative number of pixels")
+        _module("model", model)
+        _number("lr", lr, LR, lambda v: v > 0)
+        _number("weight_decay", weight_decay, "a non-negative finite number", lambda v: v >= 0)
+        _steps("shift", shift, "a non-negative number of pixels")
+        _flag("robust", robust)
         self.shift, self.robust = shift, robust
         super().__init__(model, Objective(model, "loss"),
                          torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay),
@@ -47,10 +52,13 @@ class VAEStep(ObjectiveStep):
 
     def __init__(self, model, *, lr: float = 2e-3, beta: float = 1.0, kl_warmup: int = 0, shift: int = 0,
                  optimizer=torch.optim.Adam, decay_steps: int | None = None, warmup: int = 0, preview_seed: int = 0):
-        _require(lr > 0, "lr", lr, "positive")
-        _require(beta >= 0, "beta", beta, "non-negative")
-        _require(isinstance(kl_warmup, int) and kl_warmup >= 0, "kl_warmup", kl_warmup, "a non-negative number of steps")
-        _require(isinstance(shift, int) and shift >= 0, "shift", shift, "a non-negative number of pixels")
+        _module("model", model)
+        _number("lr", lr, LR, lambda v: v > 0)
+        _number("beta", beta, "non-negative (a finite number)", lambda v: v >= 0)
+        _steps("kl_warmup", kl_warmup, "a non-negative number of steps")
+        _steps("shift", shift, "a non-negative number of pixels")
+        _kind(isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer), "optimizer", optimizer,
+              "a torch.optim optimizer class such as torch.optim.Adam (the class, not an instance)")
         self.beta, self.kl_warmup, self.shift = beta, kl_warmup, shift
         super().__init__(model, Objective(model, "terms"), optimizer(model.parameters(), lr=lr),
                          decay_steps=decay_steps, warmup=warmup, preview_seed=preview_seed)
@@ -80,7 +88,8 @@ class FlowStep(ObjectiveStep):
     def __init__(self, model, *, lr: float = 2e-3, t_sampling: str = "logit-normal", label_dropout: float = 0.1,
                  ema_decay: float | None = None, decay_steps: int | None = None, warmup: int = 0,
                  rescale: bool = True, preview_seed: int = 0):
-        _require(lr > 0, "lr", lr, "positive")
+        _module("model", model)
+        _number("lr", lr, LR, lambda v: v > 0)
         self.flow = FlowMatching(model, t_sampling=t_sampling, label_dropout=label_dropout, rescale=rescale)
         self.model = model
         self.preview_options = {"steps": 8}
