@@ -30,7 +30,7 @@ import time
 
 import torch
 
-from genimg_edu import metrics
+from genimg_edu import metrics, validate
 
 INSTRUMENTS = ("cnn-mnist", "cnn-mnist-plain")
 REFERENCES = ("val", "test")
@@ -53,10 +53,12 @@ def draw_samples(model, *, n: int = 1000, seed: int = 1234, conditional: bool = 
     """(n samples, their labels or None) of a generator, drawn as the protocol draws them: from one seeded
     generator, in chunks of `chunk` (memory), every digit n/10 times when `conditional`.
     `sampling` goes to ``model.sample`` (e.g. a flow model's ``steps``, ``method``, ``guidance``)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a whole number of samples >= 1, got {n!r}")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f"chunk must be a whole number >= 1, got {chunk!r}")
+    if not callable(getattr(model, "sample", None)):
+        raise TypeError(f"model must be a generator with a sample(n, labels=…) method, got {validate._type(model)}")
+    n, chunk = validate.count("n", n, minimum=1), validate.count("chunk", chunk, minimum=1)
+    seed = validate.count("seed", seed)
+    if not isinstance(conditional, bool):
+        raise TypeError(f"conditional must be True or False, got {conditional!r}")
     labels = torch.arange(n) % 10 if conditional else None
     g = torch.Generator().manual_seed(seed)
     parts = [model.sample(len(i), labels=None if labels is None else labels[i], generator=g, **sampling)
@@ -73,8 +75,7 @@ def _split(name: str) -> torch.Tensor:
 
 def _reference(reference: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(the reference split's digits, the training digits)."""
-    if reference not in REFERENCES:
-        raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+    validate.one_of("reference", reference, REFERENCES)
     return _split(reference), _split("train")
 
 
@@ -103,16 +104,22 @@ def copy_share(samples: torch.Tensor, *, reference: str = "test") -> tuple[float
     per-sample view of memorisation rather than an average). Real reference digits score 1 % by
     construction, give or take 0.3 % on 1,000 samples: judge a generator on 5,000 or more.
     """
+    _check_samples(samples)
+    validate.one_of("reference", reference, REFERENCES)
     pixels = _pixel_distances(samples, reference)
     return pixels["copy_share"], pixels["threshold"]
 
 
 @functools.lru_cache(maxsize=32)
 def _reference_features(name: str, reference: str, n: int) -> dict:
-    """Everything the protocol needs of the first n reference digits and n training digits in instrument
-    `name`'s features, computed once: last-layer features and probabilities, convolutional features."""
+    """`_reference_outputs` in instrument `name`'s features, computed once."""
+    return _reference_outputs(instrument(name), reference, n)
+
+
+def _reference_outputs(classifier, reference: str, n: int) -> dict:
+    """Everything the protocol needs of the first n reference digits and n training digits in `classifier`'s
+    features: last-layer features and probabilities, convolutional features."""
     x_ref, x_train = _reference(reference)
-    classifier = instrument(name)
     f_ref, p_ref = metrics.classifier_outputs(x_ref[:n], classifier)
     f_train, _ = metrics.classifier_outputs(x_train[:n], classifier)
     return {"f_ref": f_ref, "p_ref": p_ref, "c_ref": metrics.conv_features(x_ref[:n], classifier),
@@ -138,11 +145,7 @@ def _in_features(samples, labels, classifier, reference: str) -> dict:
         ref = _reference_features(name, reference, n)
         classifier = instrument(name)
     else:  # another classifier (an experiment): nothing is cached
-        x_ref, x_train = _reference(reference)
-        f_ref, p_ref = metrics.classifier_outputs(x_ref[:n], classifier)
-        f_train, _ = metrics.classifier_outputs(x_train[:n], classifier)
-        ref = {"f_ref": f_ref, "p_ref": p_ref, "c_ref": metrics.conv_features(x_ref[:n], classifier),
-               "fd_real": metrics.frechet_distance(f_train, f_ref)}
+        ref = _reference_outputs(classifier, reference, n)
     f_gen, p_gen = metrics.classifier_outputs(samples, classifier)
     c_gen = metrics.conv_features(samples, classifier)
     fd = metrics.frechet_distance(f_gen, ref["f_ref"])
@@ -158,15 +161,11 @@ def _in_features(samples, labels, classifier, reference: str) -> dict:
 
 
 def _check_samples(samples) -> None:
-    if not isinstance(samples, torch.Tensor) or samples.dim() != 4 or tuple(samples.shape[1:]) != (1, 28, 28):
-        shape = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
-        raise ValueError(f"samples must be a tensor of digits (N, 1, 28, 28), got {shape}")
+    validate.images("samples", samples, shape=(1, 28, 28))
     if len(samples) < 2 * K_DENSITY:
         raise ValueError(f"samples: measure at least {2 * K_DENSITY} (the protocol's figures assume ~1,000), "
                          f"got {len(samples)}")
-    if not torch.isfinite(samples).all() or samples.min() < -1e-3 or samples.max() > 1 + 1e-3:
-        raise ValueError(f"samples must be finite and in [0, 1], got values from {float(samples.min()):.3g} "
-                         f"to {float(samples.max()):.3g}")
+    validate.images("samples", samples, value_range=(0, 1))
 
 
 @torch.no_grad()
@@ -185,9 +184,11 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
       samples and for the reference digits; ``copy_share``: see `copy_share`.
     """
     _check_samples(samples)
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != (len(samples),)):
-        raise ValueError(f"labels must be a tensor ({len(samples)},) beside the samples, got "
-                         f"{tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__}")
+    labels = None if labels is None else validate.labels("labels", labels, n=len(samples), n_classes=10)
+    if not (classifier is None or isinstance(classifier, str) or hasattr(classifier, "features")):
+        raise TypeError(f"classifier must be an instrument's name or a module like MNISTClassifier, got {classifier!r}")
+    _classifier_name(classifier)  # an unknown instrument's name is refused there
+    validate.one_of("reference", reference, REFERENCES)
     pixels = _pixel_distances(samples, reference)
     return {**_in_features(samples, labels, classifier, reference),
             **{k: pixels[k] for k in ("nn_samples", "nn_test", "copy_share")}}
@@ -197,7 +198,8 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
 def both_instruments(samples: torch.Tensor, *, labels: torch.Tensor | None = None, reference: str = "test") -> dict:
     """`mnist_quality` in "cnn-mnist"'s features, plus ``plain_fd_ratio`` / ``plain_is_ratio``
     (/ ``plain_label_accuracy``) measured in "cnn-mnist-plain"'s: the figures every gate checks."""
-    report = mnist_quality(samples, labels=labels, reference=reference)
+    report = mnist_quality(samples, labels=labels, reference=reference)  # checks its arguments
+    labels = None if labels is None else validate.labels("labels", labels, n=len(samples), n_classes=10)
     plain = _in_features(samples, labels, "cnn-mnist-plain", reference)
     report.update({f"plain_{k}": plain[k] for k in ("fd_ratio", "is_ratio", "label_accuracy") if k in plain})
     return report
@@ -211,6 +213,8 @@ def classifier_accuracy(classifier, *, split: str = "test") -> float:
     """Share of the `split` digits a classifier gets right."""
     from genimg_edu.data import load_dataset
 
+    if not callable(getattr(classifier, "predict_proba", None)):
+        raise TypeError(f"classifier must have predict_proba (like MNISTClassifier), got {validate._type(classifier)}")
     x, y = load_dataset("mnist", split)
     return float((classifier.eval().predict_proba(x).argmax(1).cpu() == y).float().mean())
 
@@ -231,6 +235,9 @@ def tracker(name: str, steps: int, *, samples: int = 1000, sample_steps: int | N
     from genimg_edu import recipes
 
     recipe = recipes.get(name)
+    validate.count("steps", steps, minimum=1)
+    samples = validate.count("samples", samples, minimum=2 * K_DENSITY)
+    sample_steps = sample_steps if sample_steps is None else validate.count("sample_steps", sample_steps, minimum=1)
     keys = ("is_ratio", "fd_ratio", "label_accuracy")
     if recipe.family == "gan":
         def track(step, k):
@@ -260,6 +267,8 @@ def evaluate(name: str, model: torch.nn.Module, *, n: int = 1000, sample_steps: 
     from genimg_edu.data import load_dataset
 
     recipe = recipes.get(name)
+    n = validate.count("n", n, minimum=2 * K_DENSITY)
+    sample_steps = sample_steps if sample_steps is None else validate.count("sample_steps", sample_steps, minimum=1)
     model.eval()
     if recipe.family == "classifier":
         return {"test_accuracy": round(classifier_accuracy(model), 4)}
