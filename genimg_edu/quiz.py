@@ -7,17 +7,22 @@ ones; notebook 06 compares that with what the metrics say.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from genimg_edu import validate
 
 
 class RealOrGenerated:
     """`rounds` images, each drawn from `real` or `fake` (N, C, H, W) in [0, 1] by a fair coin, seeded."""
 
     def __init__(self, real: torch.Tensor, fake: torch.Tensor, *, rounds: int = 10, seed: int = 0):
-        if rounds < 1:
-            raise ValueError(f"rounds must be at least 1, got {rounds}")
+        rounds = validate.count("rounds", rounds, minimum=1)
+        seed = validate.count("seed", seed)
+        validate.images("real", real, value_range=(0, 1))
+        validate.images("fake", fake, shape=real.shape[1:], value_range=(0, 1))
         for name, t in (("real", real), ("fake", fake)):
-            if t.dim() != 4 or len(t) < rounds:
+            if len(t) < rounds:
                 raise ValueError(f"{name} must be images (N, C, H, W) with N ≥ rounds = {rounds}, got {tuple(t.shape)}")
         g = torch.Generator().manual_seed(seed)
         self.generated = (torch.rand(rounds, generator=g) < 0.5).tolist()  # the truth, one coin per round
@@ -39,6 +44,8 @@ class RealOrGenerated:
 
     def answer(self, says_generated: bool) -> bool:
         """Record the player's answer for the current round; True when it was right."""
+        if not isinstance(says_generated, (bool, np.bool_)):
+            raise TypeError(f"says_generated must be True (generated) or False (real), got {says_generated!r}")
         truth = self.generated[len(self.answers)] if not self.done else None
         if truth is None:
             raise IndexError("the quiz is over; start a new one")
@@ -66,6 +73,7 @@ def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: in
     from genimg_edu.runtime import is_live
     from genimg_edu.widgets.common import grid_png, show_static_png
 
+    scale = validate.count("scale", scale, minimum=1)
     quiz = RealOrGenerated(real, fake, rounds=rounds, seed=seed)
     if not is_live():
         from IPython.display import HTML, display

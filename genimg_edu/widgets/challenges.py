@@ -1,10 +1,12 @@
 """Notebook 08's control: the watermark explorer (how strong a mark, what it costs, what survives)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from genimg_edu import validate
 from genimg_edu.runtime import is_live
-from genimg_edu.widgets.common import grid_png, show_static_png
+from genimg_edu.widgets.common import check_numbers, grid_png, show_static_png
 
 
 def watermark_explorer(images, bits, *, strength: float = 0.04, key: int = 0, preview_strengths=(0.01, 0.04, 0.1)):
@@ -13,6 +15,12 @@ def watermark_explorer(images, bits, *, strength: float = 0.04, key: int = 0, pr
     The static preview shows one row pair per strength in `preview_strengths`."""
     from genimg_edu import forensics
 
+    for name, value in (("images", images), ("bits", bits)):
+        if not isinstance(value, (torch.Tensor, np.ndarray, list, tuple)):
+            raise TypeError(f"{name} must be a tensor or an array, got {validate._type(value)}")
+    validate.number("strength", strength, low=0)
+    key = validate.count("key", key)
+    check_numbers("preview_strengths", preview_strengths, low=0)
     images = torch.as_tensor(images)
     bits = torch.as_tensor(bits)
 

@@ -7,7 +7,18 @@ import torch
 from genimg_edu import validate
 from genimg_edu.diffusion import sample_flow
 from genimg_edu.runtime import is_live, noise
-from genimg_edu.widgets.common import digit_buttons, grid_png, show_static_png
+from genimg_edu.widgets.common import check_numbers, check_sampler, digit_buttons, grid_png, show_static_png
+
+
+def _label(model, label) -> int:
+    """A digit the conditional flow `model` knows: a whole number in [0, n_classes)."""
+    label = validate.count("label", label)
+    n_classes = getattr(model, "n_classes", None)
+    if not n_classes:
+        raise ValueError(f"label: the model is unconditional (n_classes={n_classes!r}); it takes no label")
+    if label >= n_classes:
+        raise ValueError(f"label must be one of the model's labels 0 to {n_classes - 1}, got {label}")
+    return label
 
 
 def guidance_explorer(model, *, n: int = 8, seed: int = 0, label: int = 3, scale: float = 1.5, steps: int = 10,
@@ -18,6 +29,14 @@ def guidance_explorer(model, *, n: int = 8, seed: int = 0, label: int = 3, scale
     conditional model, w > 1 pushes further from "any digit" towards "this digit". The static preview
     shows one row per scale in `preview_scales` for `label`. Every picture is the model's own `sample`.
     """
+    check_sampler("model", model)
+    n = validate.count("n", n, minimum=1)
+    seed = validate.count("seed", seed)
+    label = _label(model, label)
+    validate.number("scale", scale)
+    steps = validate.count("steps", steps, minimum=1)
+    check_numbers("preview_scales", preview_scales)
+
     def images(label: int, w: float) -> torch.Tensor:
         labels = torch.full((n,), label, dtype=torch.long)
         return model.sample(n, labels=labels, guidance=w, steps=steps,
@@ -52,6 +71,13 @@ def flow_trace(model, n: int, *, labels=None, guidance: float = 1.5, steps: int 
     # the model's device, the noise drawn on the CPU from `generator` and then moved, and the model's
     # own guided velocity `model.guided`. tests/test_widget_controls.py checks that the path ends on
     # `sample`'s picture; should `sample` ever take a `trace`, this becomes that one call.
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "guided") or not hasattr(model, "data_shape"):
+        raise TypeError(f"model must be a flow network (TinyUNet, VelocityMLP), got {validate._type(model)}")
+    n = validate.count("n", n)
+    validate.number("guidance", guidance)
+    steps = validate.count("steps", steps, minimum=1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {validate._type(generator)}")
     dev = next(model.parameters()).device
     if labels is not None:
         labels = validate.labels("labels", labels, n=n, n_classes=model.n_classes).to(dev)
@@ -70,6 +96,10 @@ def denoising_slider(model, *, n: int = 4, label: int | None = None, seed: int =
     The trajectory is computed once (`flow_trace`: the path of the model's `sample` with Euler steps);
     the slider walks along it. The static preview shows `preview` moments of the path: x_t above, x̂_0 below.
     """
+    n = validate.count("n", n, minimum=1)
+    label = None if label is None else _label(model, label)
+    seed = validate.count("seed", seed)
+    preview = validate.count("preview", preview, minimum=1)
     labels = None if label is None else torch.full((n,), label, dtype=torch.long)
     trace = flow_trace(model, n, labels=labels, guidance=guidance, steps=steps,
                        generator=torch.Generator().manual_seed(seed))

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import torch
 
+from genimg_edu import validate
 from genimg_edu.runtime import is_live
-from genimg_edu.widgets.common import canvas_png, digit_buttons, figure_png, grid_png, show_static_png
+from genimg_edu.widgets.common import (canvas_png, check_function, check_sampler, check_vector, digit_buttons,
+                                       figure_png, grid_png, show_static_png)
 
 
 def toy_gan_figure(step, *, std: float = 0.1, title: str | None = None, ax=None):
@@ -18,6 +20,13 @@ def toy_gan_figure(step, *, std: float = 0.1, title: str | None = None, ax=None)
     from genimg_edu.data.toy import ring_centres, ring_of_gaussians
     from genimg_edu.metrics import mode_coverage
 
+    if not all(hasattr(step, part) for part in ("G", "D", "steps")):
+        raise TypeError(f"step must be a GANStep (with G, D and steps), got {validate._type(step)}")
+    validate.number("std", std, low=0, low_inclusive=False)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {validate._type(title)}")
+    if ax is not None and not hasattr(ax, "imshow"):
+        raise TypeError(f"ax must be matplotlib axes or None, got {validate._type(ax)}")
     fig = ax.figure if ax is not None else plt.subplots(figsize=(4.2, 4.2))[0]
     new_figure = ax is None
     ax = ax if ax is not None else fig.axes[0]
@@ -48,6 +57,11 @@ def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50)
     """
     from genimg_edu.recipes import train_toy
 
+    check_function("make_step", make_step)
+    if not isinstance(data, torch.Tensor) or not data.is_floating_point() or data.dim() != 2 or data.shape[1] != 2:
+        got = tuple(data.shape) if isinstance(data, torch.Tensor) else validate._type(data)
+        raise ValueError(f"data must be a float tensor of 2-D points (N, 2), got {got}")
+    steps_per_click = validate.count("steps_per_click", steps_per_click, minimum=1)
     toy = make_step()
     if not is_live():
         train_toy(toy, data, steps_per_click)
@@ -102,6 +116,14 @@ def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50)
 
 def class_picker(model, *, n: int = 16, seed: int = 0, default: int = 0):
     """Toggle buttons 0–9 → `n` samples of the chosen class from a class-conditional generator."""
+    check_sampler("model", model)
+    n = validate.count("n", n, minimum=1)
+    seed = validate.count("seed", seed)
+    default = validate.count("default", default)
+    if default >= (getattr(model, "n_classes", None) or 10):
+        raise ValueError(f"default must be a class from 0 to {(getattr(model, 'n_classes', None) or 10) - 1}, "
+                         f"got {default}")
+
     def render(label: int) -> bytes:
         labels = torch.full((n,), label, dtype=torch.long)
         return grid_png(model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed)).cpu(), nrow=8)
@@ -119,7 +141,12 @@ def class_picker(model, *, n: int = 16, seed: int = 0, default: int = 0):
 
 def interpolation_slider(decode, z_a, z_b, *, steps: int = 9, scale: int = 6):
     """A slider t ∈ [0, 1] → decode((1 − t)·z_a + t·z_b), beside the whole path as a strip."""
-    z_a, z_b = (torch.as_tensor(z, dtype=torch.float32).reshape(1, -1) for z in (z_a, z_b))
+    check_function("decode", decode)
+    z_a, z_b = check_vector("z_a", z_a)[None], check_vector("z_b", z_b)[None]  # (1, D)
+    if z_a.shape != z_b.shape:
+        raise ValueError(f"z_b must have as many numbers as z_a ({z_a.shape[1]}), got {z_b.shape[1]}")
+    steps = validate.count("steps", steps, minimum=1)
+    scale = validate.count("scale", scale, minimum=1)
 
     def render(t: float) -> bytes:
         with torch.no_grad():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from genimg_edu import preprocess as pp
+from genimg_edu import validate
 from genimg_edu.runtime import is_live
 from genimg_edu.widgets.common import png_bytes, show_static_png
 
@@ -15,6 +16,10 @@ def preprocess_settings(img: np.ndarray, *, size: int = 256, angle: float = 0.0,
     """The playground's pipeline: resize (keep aspect, shorter side = `size`) → rotate → flip → brightness."""
     if flip not in ("none", "horizontal", "vertical"):
         raise ValueError(f"flip must be 'none', 'horizontal' or 'vertical', got {flip!r}")
+    if not isinstance(antialias, (bool, np.bool_)):
+        raise TypeError(f"antialias must be True or False, got {antialias!r}")
+    validate.number("angle", angle)
+    validate.number("brightness", brightness, low=0)
     out = pp.resize(img, size, interpolation=interpolation, antialias=antialias, keep_aspect=True)
     if angle:
         out = pp.rotate(out, angle, expand=True)
@@ -34,8 +39,9 @@ def preprocessing_playground(img: np.ndarray, **defaults):
     if unknown:
         raise ValueError(f"unknown playground settings {sorted(unknown)}; expected some of {sorted(settings)}")
     settings.update(defaults)
+    preview = preprocess_settings(img, **settings)  # the settings' door, and the static picture
     if not is_live():
-        out = preprocess_settings(img, **settings)
+        out = preview
         show_static_png(png_bytes(out), ", ".join(f"{k}={v}" for k, v in settings.items())
                         + f" → {out.shape[1]}×{out.shape[0]}")
         return None

@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import torch
 
+from genimg_edu import validate
 from genimg_edu.runtime import is_live
-from genimg_edu.widgets.common import grid_png, show_static_png
+from genimg_edu.widgets.common import check_function, check_vector, grid_png, show_static_png
 
 
 def latent_explorer(decode, z0, *, names=None, lim: float = 3.0, scale: int = 6):
     """Sliders over latent dimensions → the decoded image. ``decode(z (1, D)) → (1, C, H, W)`` in [0, 1]."""
-    z0 = torch.as_tensor(z0, dtype=torch.float32).flatten()
+    check_function("decode", decode)
+    z0 = check_vector("z0", z0)
+    if names is not None and (not isinstance(names, (list, tuple)) or len(names) != len(z0)
+                              or not all(isinstance(s, str) for s in names)):
+        raise ValueError(f"names must be None or {len(z0)} strings, one per latent dimension, got {names!r}")
+    validate.number("lim", lim, low=0, low_inclusive=False)
+    scale = validate.count("scale", scale, minimum=1)
     names = names or [f"z[{i}]" for i in range(len(z0))]
 
     def render(values) -> bytes:
