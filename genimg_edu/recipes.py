@@ -18,6 +18,7 @@ README ("Pretrained checkpoints") and in each checkpoint's manifest entry, which
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass, field
 
 import torch
@@ -116,14 +117,34 @@ SHIPPED = ("cnn-mnist", "cnn-mnist-plain", "dcgan-mnist", "cgan-mnist", "flow-mn
 
 def get(name: str) -> Recipe:
     """The recipe `name`; an unknown name is an error that lists the known ones."""
-    if name not in RECIPES:
+    if not isinstance(name, str) or name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; expected one of {sorted(RECIPES)}")
     return RECIPES[name]
+
+
+def _budget(steps):
+    """`steps`, None or a whole number >= 1 (0 would silently mean the recipe's budget)."""
+    from genimg_edu import validate
+
+    return None if steps is None else validate.count("steps", steps, minimum=1)
+
+
+def _options(name: str, what: str, cls, given) -> dict:
+    """`given`, a dict of options of `cls`, each one `cls` takes — else an error naming the recipe and the option."""
+    if not isinstance(given, dict):
+        raise TypeError(f"recipe {name!r}: {what} must be a dict of options, got {type(given).__name__}")
+    params = inspect.signature(cls).parameters
+    known = sorted(k for k, p in params.items() if p.kind == p.KEYWORD_ONLY)
+    unknown = sorted(k for k in given if k not in known)
+    if unknown:
+        raise ValueError(f"recipe {name!r}: unknown {what} option {unknown[0]!r}; {cls.__name__} takes {known}")
+    return given
 
 
 def fit_options(name: str, *, steps: int | None = None) -> dict:
     """`fit`'s budget, batch size and seed for recipe `name` (``steps`` overrides the budget)."""
     r = get(name)
+    steps = _budget(steps)
     return {"max_steps": steps or r.steps, "batch_size": r.batch_size, "seed": r.seed}
 
 
@@ -149,32 +170,47 @@ def make_step(name: str, *, steps: int | None = None, device="cpu", data=None, s
     recipe's). ``changes`` override the step's options (e.g. ``ema_decay=None``); model options go in
     ``model={…}`` / ``disc={…}`` and are merged into the recipe's.
     """
-    from genimg_edu import models, seed_everything
+    from genimg_edu import models, seed_everything, validate
     from genimg_edu import steps as step_classes
 
     r = get(name)
-    horizon = steps or r.steps
-    model_opts = {**r.model, **changes.pop("model", {})}
-    disc_opts = {**(r.disc or {}), **changes.pop("disc", {})}
-    options = {**r.step, **changes}
+    horizon = _budget(steps) or r.steps
+    if seed is not None:
+        validate.count("seed", seed)
+    Step = getattr(step_classes, {"gan": "GANStep", "classifier": "ClassifierStep", "flow": "FlowStep",
+                                  "vae": "VAEStep"}[r.family])
+    model_opts = {**r.model, **_options(name, "model", getattr(models, r.network), changes.pop("model", {}))}
+    disc_opts = {**(r.disc or {}), **_options(name, "disc", getattr(models, r.network.replace("Generator", "Discriminator")),
+                                                changes.pop("disc", {}))} if r.family == "gan" else {}
+    if r.family != "gan" and "disc" in changes:
+        raise ValueError(f"recipe {name!r}: unknown option 'disc'; only a GAN recipe has a discriminator")
+    options = {**r.step, **_options(name, "step", Step, changes)}
+    if r.family != "gan" and "warmup" in options:
+        if "decay_steps" in options:
+            raise ValueError(f"recipe {name!r}: decay_steps is set by steps ({horizon}) for this recipe's schedule; "
+                             f"pass steps=… instead")
+        validate.count("warmup", options["warmup"])
+    if data is not None and (not isinstance(data, (tuple, list)) or not data
+                             or not all(isinstance(t, torch.Tensor) for t in data)):
+        raise TypeError(f"data must be the training tensors, a tuple (x,) or (x, y), got {type(data).__name__}")
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be a torch.device or a name such as 'cpu' or 'cuda', got {device!r}") from None
     seed_everything(r.seed if seed is None else seed)
     if r.family == "vae" and r.mean_image_bias and data is None:
         data = training_data(name)
     net = getattr(models, r.network)(**model_opts).to(device)
     if r.family == "gan":
         D = getattr(models, r.network.replace("Generator", "Discriminator"))(**disc_opts).to(device)
-        return step_classes.GANStep(net, D, **options)
+        return Step(net, D, **options)
     schedule = {}
     if "warmup" in options:  # a cosine schedule over the run, after a warm-up
         options["warmup"] = min(options["warmup"], horizon // 10)  # a short check run still decays
         schedule = {"decay_steps": horizon}
-    if r.family == "classifier":
-        return step_classes.ClassifierStep(net, **schedule, **options)
-    if r.family == "flow":
-        return step_classes.FlowStep(net, **schedule, **options)
-    if r.mean_image_bias:
+    if r.family == "vae" and r.mean_image_bias:
         net.init_output_bias(data[0].mean(0).to(device))
-    return step_classes.VAEStep(net, **schedule, **options)
+    return Step(net, **schedule, **options)
 
 
 def build(name: str, *, steps: int | None = None, device="cpu", **changes):
@@ -199,4 +235,8 @@ def train_toy(step, data: torch.Tensor, steps: int, *, batch_size: int | None = 
 
 def variant(name: str, **changes) -> Recipe:
     """A copy of recipe `name` with some fields changed (e.g. ``steps=…``) — for experiments and quick checks."""
+    fields = sorted(f.name for f in dataclasses.fields(Recipe))
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise ValueError(f"recipe {name!r}: unknown field {unknown[0]!r}; a Recipe has {fields}")
     return dataclasses.replace(get(name), **changes)

@@ -190,11 +190,14 @@ _shown: dict[str, int] = {}
 
 def hint(name: str, level: int | None = None) -> Hint:
     """The next hint for exercise `name` (each call goes one step further), or hint number `level` (1 = first)."""
-    if name not in REGISTRY:
+    if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"unknown exercise {name!r}; expected one of {sorted(REGISTRY)}")
     hints = REGISTRY[name].hints
     if level is None:
         level = min(_shown.get(name, 0) + 1, len(hints))
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, np.integer)):
+        raise TypeError(f"level must be a whole number from 1 to {len(hints)} (or None), got {level!r}")
+    level = int(level)
     if not 1 <= level <= len(hints):
         raise ValueError(f"level must be between 1 and {len(hints)} for {name!r}, got {level}")
     _shown[name] = level
