@@ -12,14 +12,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genimg_edu import augment, forensics, losses, metrics, validate
+from genimg_edu import augment, diffusion, evaluation, forensics, losses, metrics, quiz, recipes, runtime, validate, widgets
 from genimg_edu import preprocess as pp
 from genimg_edu.data import load_dataset, load_image_folder, load_photo, make_shapes
 from genimg_edu.data.photos import make_zone_plate
 from genimg_edu.data.toy import ring_centres, ring_of_gaussians
+from genimg_edu.exercises import check_q_sample, hint
 from genimg_edu.models import (ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, MLPVAE,
-                               MNISTClassifier)
+                               MNISTClassifier, TinyUNet, VelocityMLP)
 from genimg_edu.models.gan import sefa_directions
+from genimg_edu.steps import ClassifierStep, FlowStep, GANStep, VAEStep, cosine_schedule
 
 FAST = settings(max_examples=25, deadline=None)
 ERRORS = (ValueError, TypeError)
@@ -38,6 +40,24 @@ FEATS = torch.randn(20, 3, generator=torch.Generator().manual_seed(2))
 PROBS = torch.softmax(torch.randn(20, 10, generator=torch.Generator().manual_seed(3)), 1)
 IMG = np.zeros((8, 8, 3), np.uint8)
 SAMPLERS = {"DCGAN": GAN, "cGAN": CGAN, "MLP GAN": TOY_G, "ConvVAE": VAE, "MLP VAE": MLP_VAE}
+UNET = TinyUNet(width=8, emb_dim=16).eval()
+FLOW_MLP = VelocityMLP(hidden=8, n_classes=3)
+T = torch.full((4,), 0.5)  # a valid time per image
+DECODE = lambda z: torch.sigmoid(z.sum(1)[:, None, None, None].expand(-1, 1, 4, 4))  # noqa: E731 — z (B, D) → images
+Z2 = torch.zeros(2)
+OPT = torch.optim.SGD(TOY_D.parameters(), lr=0.1)
+
+
+def gan_step(**options):
+    return GANStep(DCGANGenerator(width=8, z_dim=8), DCGANDiscriminator(width=8), **options)
+
+
+@pytest.fixture(autouse=True)
+def _static_widgets(monkeypatch):
+    """Controls in static mode (as under nbval), their pictures not displayed."""
+    monkeypatch.setenv("GENIMG_WIDGETS", "static")
+    for module in (widgets.gan, widgets.vae, widgets.diffusion, widgets.challenges):
+        monkeypatch.setattr(module, "show_static_png", lambda png, caption: None)
 
 
 # --- (a) a table of wrong calls -------------------------------------------------------------------
@@ -194,6 +214,169 @@ WRONG_CALLS = [
     ("Augment scale scalar", lambda: pp.Augment(scale=0.9), "scale"),
     ("Augment max_angle inf", lambda: pp.Augment(max_angle=math.inf), "max_angle"),
     ("augment config dict", lambda: pp.augment(IMG, {"p_flip": 1.0}, rng=0), "config"),
+    # runtime
+    ("noise(-1, 4)", lambda: runtime.noise(-1, 4), "shape"),
+    ("noise(2.5, 4)", lambda: runtime.noise(2.5, 4), "shape"),
+    ("noise('3')", lambda: runtime.noise("3"), "shape"),
+    ("noise generator", lambda: runtime.noise(2, generator=0), "generator"),
+    ("noise device gpu", lambda: runtime.noise(2, device="gpu"), "device"),
+    ("set_threads 2.5", lambda: runtime.set_threads(2.5), "n"),
+    ("set_threads True", lambda: runtime.set_threads(True), "n"),
+    ("device(3)", lambda: runtime.device(3), "choice"),
+    ("seed_everything 1.5", lambda: runtime.seed_everything(1.5), "seed"),
+    # diffusion: schedules, the forward process, the path and its conversions, the sampler
+    ("linear_betas(0)", lambda: diffusion.linear_betas(0), "T"),
+    ("linear_betas(2.5)", lambda: diffusion.linear_betas(2.5), "T"),
+    ("linear_betas beta_T 2", lambda: diffusion.linear_betas(10, beta_T=2.0), "beta_T"),
+    ("linear_betas beta_1 0", lambda: diffusion.linear_betas(10, beta_1=0.0), "beta_1"),
+    ("linear_betas falling", lambda: diffusion.linear_betas(10, beta_1=0.5, beta_T=0.1), "beta_T"),
+    ("alpha_bar betas 1.5", lambda: diffusion.alpha_bar(torch.tensor([0.1, 1.5])), "betas"),
+    ("alpha_bar betas 2-D", lambda: diffusion.alpha_bar(torch.full((2, 2), 0.1)), "betas"),
+    ("q_sample a_bar 1.5", lambda: diffusion.q_sample(X, 1.5, X), "a_bar"),
+    ("q_sample a_bar 0", lambda: diffusion.q_sample(X, 0.0, X), "a_bar"),
+    ("q_sample eps shape", lambda: diffusion.q_sample(X, 0.5, X[:2]), "eps"),
+    ("q_sample numpy x0", lambda: diffusion.q_sample(X.numpy(), 0.5, X), "x0"),
+    ("q_step beta -0.1", lambda: diffusion.q_step(X, -0.1), "beta"),
+    ("q_step beta 1", lambda: diffusion.q_step(X, 1.0), "beta"),
+    ("q_step int x", lambda: diffusion.q_step(torch.zeros(2, dtype=torch.long), 0.1), "x_prev"),
+    ("evaluations(0, 'heun')", lambda: diffusion.evaluations(0, "heun"), "steps"),
+    ("evaluations method", lambda: diffusion.evaluations(3, "rk4"), "method"),
+    ("flow_path eps shape", lambda: diffusion.flow_path(X, torch.rand(4, 1, 14, 14), T), "eps"),
+    ("flow_path t (3,)", lambda: diffusion.flow_path(X, X, T[:3]), "t"),
+    ("flow_path t number", lambda: diffusion.flow_path(X, X, 0.5), "t"),
+    ("flow_path t 2", lambda: diffusion.flow_path(X, X, T * 4), "t"),
+    ("to_x0_eps v shape", lambda: diffusion.to_x0_eps(X, X[:1], 0.5), "v"),
+    ("to_x0_eps t 1.5", lambda: diffusion.to_x0_eps(X, X, 1.5), "t"),
+    ("to_x0_eps t (4, 1)", lambda: diffusion.to_x0_eps(X, X, T[:, None]), "t"),
+    ("posterior s_t 0", lambda: diffusion.posterior(X, X, a_t=0.5, s_t=0.0, a_s=0.9, s_s=0.1), "s_t"),
+    ("posterior a_s 0", lambda: diffusion.posterior(X, X, a_t=0.5, s_t=0.5, a_s=0.0, s_s=0.1), "a_s"),
+    ("posterior s after t", lambda: diffusion.posterior(X, X, a_t=0.9, s_t=0.1, a_s=0.5, s_s=0.5), "s_s"),
+    ("posterior x0 shape", lambda: diffusion.posterior(X, X[:1], a_t=0.5, s_t=0.5, a_s=0.9, s_s=0.1), "x0"),
+    ("sample_flow t_end 1", lambda: diffusion.sample_flow(lambda x, t: x, X, t_end=1.0), "t_end"),
+    ("sample_flow steps 2.5", lambda: diffusion.sample_flow(lambda x, t: x, X, steps=2.5), "steps"),
+    ("sample_flow velocity", lambda: diffusion.sample_flow(None, X), "velocity"),
+    ("FlowMatching dropout inf", lambda: diffusion.FlowMatching(UNET, label_dropout=math.inf), "label_dropout"),
+    ("FlowMatching rescale", lambda: diffusion.FlowMatching(UNET, rescale="yes"), "rescale"),
+    ("FlowMatching loss v shape", lambda: diffusion.FlowMatching(UNET)(X, T, None, X[:2]), "v"),
+    ("FlowMatching sample_t -1", lambda: diffusion.FlowMatching(UNET).sample_t(-1), "n"),
+    ("FlowMatching guidance nan", lambda: diffusion.FlowMatching(UNET).velocity(X, 0.5, guidance=math.nan), "guidance"),
+    # the flow networks' forward
+    ("unet 3 channels", lambda: UNET(torch.rand(4, 3, 28, 28), 0.5), "x"),
+    ("unet 32x32", lambda: UNET(torch.rand(4, 1, 32, 32), 0.5), "x"),
+    ("unet one image", lambda: UNET(X[0], 0.5), "x"),
+    ("unet float labels", lambda: UNET(X, 0.5, torch.tensor([1.0, 2.0, 3.0, 4.0])), "labels"),
+    ("unet label 11", lambda: UNET(X, 0.5, torch.tensor([0, 1, 2, 11])), "labels"),
+    ("unet label -1", lambda: UNET(X, 0.5, torch.tensor([0, 1, 2, -1])), "labels"),
+    ("unet labels list", lambda: UNET(X, 0.5, [0, 1, 2, 3]), "labels"),
+    ("unet t 1.5", lambda: UNET(X, 1.5), "t"),
+    ("unet t -0.5 tensor", lambda: UNET(X, T - 1), "t"),
+    ("unet t (4, 1)", lambda: UNET(X, T[:, None]), "t"),
+    ("unet t string", lambda: UNET(X, "0.5"), "t"),
+    ("mlp width 3", lambda: FLOW_MLP(torch.rand(4, 3), 0.5), "x"),
+    ("mlp label 4", lambda: FLOW_MLP(torch.rand(4, 2), 0.5, torch.tensor([0, 1, 2, 4])), "labels"),
+    # steps: every option
+    ("VAEStep beta inf", lambda: VAEStep(VAE, beta=math.inf), "beta"),
+    ("VAEStep lr '1e-3'", lambda: VAEStep(VAE, lr="1e-3"), "lr"),
+    ("VAEStep optimizer instance", lambda: VAEStep(VAE, optimizer=OPT), "optimizer"),
+    ("VAEStep kl_warmup 2.5", lambda: VAEStep(VAE, kl_warmup=2.5), "kl_warmup"),
+    ("ClassifierStep lr inf", lambda: ClassifierStep(CNN, lr=math.inf), "lr"),
+    ("ClassifierStep weight_decay -1", lambda: ClassifierStep(CNN, weight_decay=-1.0), "weight_decay"),
+    ("ClassifierStep robust 'yes'", lambda: ClassifierStep(CNN, robust="yes"), "robust"),
+    ("ClassifierStep shift True", lambda: ClassifierStep(CNN, shift=True), "shift"),
+    ("ClassifierStep decay_steps 0", lambda: ClassifierStep(CNN, decay_steps=0), "decay_steps"),
+    ("ClassifierStep warmup 1.5", lambda: ClassifierStep(CNN, warmup=1.5), "warmup"),
+    ("FlowStep lr nan", lambda: FlowStep(UNET, lr=math.nan), "lr"),
+    ("FlowStep ema_decay 'x'", lambda: FlowStep(UNET, ema_decay="x"), "ema_decay"),
+    ("FlowStep preview_seed -1", lambda: FlowStep(UNET, preview_seed=-1), "preview_seed"),
+    ("GANStep betas 1.5", lambda: gan_step(betas=(0.5, 1.5)), "betas"),
+    ("GANStep betas scalar", lambda: gan_step(betas=0.5), "betas"),
+    ("GANStep lr_g 0", lambda: gan_step(lr_g=0), "lr_g"),
+    ("GANStep lr_d inf", lambda: gan_step(lr_d=math.inf), "lr_d"),
+    ("GANStep r1 nan", lambda: gan_step(r1=math.nan), "r1"),
+    ("GANStep mode_seeking -1", lambda: gan_step(mode_seeking=-1.0), "mode_seeking"),
+    ("GANStep n_critic 1.0", lambda: gan_step(n_critic=1.0), "n_critic"),
+    ("GANStep rescale 1", lambda: gan_step(rescale=1), "rescale"),
+    ("GANStep G not a model", lambda: GANStep("G", CD), "G"),
+    ("averaged_generator batches 0", lambda: gan_step(ema_decay=0.9).averaged_generator(batches=0), "batches"),
+    ("cosine_schedule total 2.5", lambda: cosine_schedule(OPT, total=2.5), "decay_steps"),
+    # evaluation
+    ("mnist_quality float labels", lambda: evaluation.mnist_quality(torch.rand(10, 1, 28, 28), labels=torch.zeros(10)),
+     "labels"),
+    ("mnist_quality label 10", lambda: evaluation.mnist_quality(torch.rand(10, 1, 28, 28),
+                                                                labels=torch.full((10,), 10)), "labels"),
+    ("mnist_quality reference", lambda: evaluation.mnist_quality(torch.rand(10, 1, 28, 28), reference="train"),
+     "reference"),
+    ("mnist_quality classifier", lambda: evaluation.mnist_quality(torch.rand(10, 1, 28, 28), classifier=3), "classifier"),
+    ("copy_share 0..255", lambda: evaluation.copy_share(torch.rand(10, 1, 28, 28) * 255), "samples"),
+    ("copy_share rgb", lambda: evaluation.copy_share(torch.rand(10, 3, 28, 28)), "samples"),
+    ("copy_share uint8", lambda: evaluation.copy_share(torch.zeros(10, 1, 28, 28, dtype=torch.uint8)), "samples"),
+    ("copy_share reference", lambda: evaluation.copy_share(torch.rand(10, 1, 28, 28), reference="val2"), "reference"),
+    ("both_instruments label 11", lambda: evaluation.both_instruments(torch.rand(10, 1, 28, 28),
+                                                                      labels=torch.full((10,), 11)), "labels"),
+    ("draw_samples n 0", lambda: evaluation.draw_samples(GAN, n=0), "n"),
+    ("draw_samples seed -1", lambda: evaluation.draw_samples(GAN, n=2, seed=-1), "seed"),
+    ("draw_samples conditional 1", lambda: evaluation.draw_samples(CGAN, n=2, conditional=1), "conditional"),
+    ("draw_samples chunk 0", lambda: evaluation.draw_samples(GAN, n=2, chunk=0), "chunk"),
+    ("draw_samples no sampler", lambda: evaluation.draw_samples(CD, n=2), "model"),
+    ("instrument name", lambda: evaluation.instrument("inception"), "instrument"),
+    ("tracker steps 0", lambda: evaluation.tracker("toy-gan", 0), "steps"),
+    # widgets and the quiz
+    ("class_picker n -1", lambda: widgets.class_picker(CGAN, n=-1), "n"),
+    ("class_picker default 10", lambda: widgets.class_picker(CGAN, n=2, default=10), "default"),
+    ("class_picker seed 1.5", lambda: widgets.class_picker(CGAN, n=2, seed=1.5), "seed"),
+    ("class_picker no sampler", lambda: widgets.class_picker(CD, n=2), "model"),
+    ("interpolation steps 0", lambda: widgets.interpolation_slider(DECODE, Z2, Z2 + 1, steps=0), "steps"),
+    ("interpolation scale 0", lambda: widgets.interpolation_slider(DECODE, Z2, Z2 + 1, scale=0), "scale"),
+    ("interpolation z_b size", lambda: widgets.interpolation_slider(DECODE, Z2, torch.ones(3)), "z_b"),
+    ("interpolation z_a nan", lambda: widgets.interpolation_slider(DECODE, Z2 * math.nan, Z2), "z_a"),
+    ("interpolation decode", lambda: widgets.interpolation_slider("decoder", Z2, Z2), "decode"),
+    ("latent_explorer lim -1", lambda: widgets.latent_explorer(DECODE, Z2, lim=-1), "lim"),
+    ("latent_explorer names", lambda: widgets.latent_explorer(DECODE, Z2, names=["a"]), "names"),
+    ("latent_explorer z0 string", lambda: widgets.latent_explorer(DECODE, "z"), "z0"),
+    ("denoising n 2.5", lambda: widgets.denoising_slider(UNET, n=2.5), "n"),
+    ("denoising label 2.0", lambda: widgets.denoising_slider(UNET, n=1, label=2.0), "label"),
+    ("denoising label 10", lambda: widgets.denoising_slider(UNET, n=1, label=10), "label"),
+    ("denoising preview 0", lambda: widgets.denoising_slider(UNET, n=1, steps=1, preview=0), "preview"),
+    ("denoising guidance nan", lambda: widgets.denoising_slider(UNET, n=1, guidance=math.nan), "guidance"),
+    ("flow_trace steps 0", lambda: widgets.flow_trace(UNET, 1, steps=0), "steps"),
+    ("guidance_explorer label 10", lambda: widgets.guidance_explorer(UNET, n=1, label=10), "label"),
+    ("guidance_explorer scale inf", lambda: widgets.guidance_explorer(UNET, n=1, scale=math.inf), "scale"),
+    ("guidance_explorer preview_scales", lambda: widgets.guidance_explorer(UNET, n=1, preview_scales=()),
+     "preview_scales"),
+    ("watermark strength -1", lambda: widgets.watermark_explorer(X, BITS, strength=-1), "strength"),
+    ("watermark preview_strengths", lambda: widgets.watermark_explorer(X, BITS, preview_strengths=(0.1, -1)),
+     "preview_strengths"),
+    ("watermark key 1.5", lambda: widgets.watermark_explorer(X, BITS, key=1.5), "key"),
+    ("watermark images str", lambda: widgets.watermark_explorer("x", BITS), "images"),
+    ("gan_toy_stepper steps_per_click 0", lambda: widgets.gan_toy_stepper(recipes.toy_gan, torch.zeros(8, 2),
+                                                                           steps_per_click=0), "steps_per_click"),
+    ("gan_toy_stepper data (N, 3)", lambda: widgets.gan_toy_stepper(recipes.toy_gan, torch.zeros(8, 3)), "data"),
+    ("toy_gan_figure std 0", lambda: widgets.toy_gan_figure(recipes.toy_gan(hidden=4), std=0), "std"),
+    ("grid_png nrow 0", lambda: widgets.grid_png(X, nrow=0), "nrow"),
+    ("grid_png numpy", lambda: widgets.grid_png(X.numpy(), nrow=2), "images"),
+    ("png_bytes float", lambda: widgets.png_bytes(np.zeros((4, 4))), "img"),
+    ("digit_buttons 10", lambda: widgets.digit_buttons(10), "value"),
+    ("preprocess antialias 'yes'", lambda: widgets.preprocess_settings(IMG, size=4, antialias="yes"), "antialias"),
+    ("preprocess brightness -1", lambda: widgets.preprocess_settings(IMG, size=4, brightness=-1.0), "brightness"),
+    ("quiz rounds 2.5", lambda: quiz.RealOrGenerated(X, X, rounds=2.5), "rounds"),
+    ("quiz fake rgb", lambda: quiz.RealOrGenerated(X, torch.rand(4, 3, 28, 28), rounds=2), "fake"),
+    ("quiz real 0..255", lambda: quiz.RealOrGenerated(X * 255, X, rounds=2), "real"),
+    ("quiz seed -1", lambda: quiz.RealOrGenerated(X, X, rounds=2, seed=-1), "seed"),
+    ("quiz answer 'real'", lambda: quiz.RealOrGenerated(X, X, rounds=2).answer("real"), "says_generated"),
+    ("quiz scale 0", lambda: quiz.real_or_generated_quiz(X, X, rounds=2, scale=0), "scale"),
+    # recipes and exercises
+    ("fit_options steps 0", lambda: recipes.fit_options("toy-gan", steps=0), "steps"),
+    ("fit_options steps 2.5", lambda: recipes.fit_options("toy-gan", steps=2.5), "steps"),
+    ("make_step unknown option", lambda: recipes.make_step("toy-gan", lr=1e-3), "lr"),
+    ("make_step unknown model option", lambda: recipes.make_step("toy-gan", model={"widht": 3}), "widht"),
+    ("make_step seed -1", lambda: recipes.make_step("toy-gan", seed=-1), "seed"),
+    ("make_step steps -5", lambda: recipes.make_step("toy-gan", steps=-5), "steps"),
+    ("make_step device", lambda: recipes.make_step("toy-gan", device="gpu"), "device"),
+    ("get unhashable name", lambda: recipes.get(["toy-gan"]), "recipe"),
+    ("variant unknown field", lambda: recipes.variant("toy-gan", step_count=3), "step_count"),
+    ("hint unknown", lambda: hint("no_such_exercise"), "exercise"),
+    ("hint level 1.5", lambda: hint("q_sample", 1.5), "level"),
+    ("hint level 0", lambda: hint("q_sample", 0), "level"),
 ]
 
 
@@ -220,6 +403,18 @@ def test_messages_say_what_was_expected_and_what_came():
         forensics.jpeg(X, 101)
 
 
+def test_errors_name_the_recipe_and_the_option():
+    with pytest.raises(ValueError, match=r"recipe 'toy-gan': unknown step option 'lr'; GANStep takes \[.*'lr_d'"):
+        recipes.make_step("toy-gan", lr=1e-3)
+    with pytest.raises(ValueError, match=r"recipe 'course-vae': unknown model option 'widht'"):
+        recipes.make_step("course-vae", model={"widht": 8})
+
+
+def test_check_of_something_that_is_not_a_function_says_so():
+    feedback = check_q_sample(3)
+    assert not feedback and feedback.mistake == "type" and "pass the function itself" in feedback.message
+
+
 def test_valid_edge_values_still_work():
     assert GAN.sample(0).shape == (0, 1, 28, 28) and CGAN.sample(0).shape == (0, 1, 28, 28)
     assert GAN.sample(np.int64(2)).shape == (2, 1, 28, 28)
@@ -230,10 +425,22 @@ def test_valid_edge_values_still_work():
     assert forensics.embed(X, BITS, strength=0).shape == X.shape  # no mark: the watermark widget's reference
     assert torch.isfinite(VAE.loss(X.double().float())) and VAE.iwae(X, k=1).shape == (4,)
     assert CNN.predict_proba(X[:0]).shape == (0, 10)
+    assert runtime.noise(0, 3).shape == (0, 3) and runtime.noise(np.int64(2)).shape == (2,)
+    assert runtime.noise(X.shape).shape == X.shape  # one sequence, as torch.randn takes it
+    assert diffusion.linear_betas(1, beta_1=0.1, beta_T=0.1).tolist() == [0.1]
+    assert torch.equal(diffusion.q_sample(X, 1.0, X * 0), X) and diffusion.q_step(X, 0.0).shape == X.shape
+    assert diffusion.evaluations(np.int64(1), "heun") == 1
+    assert UNET(X, 0.0).shape == UNET(X, torch.tensor(1.0)).shape == UNET(X, T, torch.tensor([0, 9, 10, 3])).shape
+    assert FLOW_MLP(torch.rand(0, 2), 0.5, torch.zeros(0, dtype=torch.long)).shape == (0, 2)
+    assert diffusion.sample_flow(lambda x, t: x, X, steps=1, t_end=0.5).shape == X.shape
 
 
 def test_the_checks_do_not_change_any_result():
     """Validation only reads its arguments: a valid call returns exactly what the unchecked computation does."""
+    assert torch.equal(runtime.noise(3, 2, generator=torch.Generator().manual_seed(5)),
+                       torch.randn(3, 2, generator=torch.Generator().manual_seed(5)))
+    x_t, v = diffusion.flow_path(X, X.flip(0), T)
+    torch.testing.assert_close(x_t, 0.5 * X + 0.5 * X.flip(0), rtol=0, atol=0)
     g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
     logits, mu, logvar = VAE(X, generator=g())
     rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, X, reduction="none").flatten(1).sum(1)
@@ -327,6 +534,71 @@ def test_counts_of_the_bounds_and_metrics(k):
         VAE.iwae(X, k=k)
     with pytest.raises(ERRORS, match=r"\bk\b"):
         metrics.precision_recall(FEATS, FEATS, k=k)
+
+
+@FAST
+@given(st.integers(max_value=-1) | st.floats(allow_nan=True) | st.booleans() | st.text(max_size=2) | st.none())
+def test_noise_and_schedules_want_whole_sizes(size):
+    with pytest.raises(ERRORS, match="shape"):
+        runtime.noise(size, 4)
+    with pytest.raises(ERRORS, match=r"\bT\b"):
+        diffusion.linear_betas(size if size != 0 else -1)
+
+
+@FAST
+@given(st.floats(allow_nan=True, allow_infinity=True).filter(lambda a: not 0 < a <= 1))
+def test_a_bar_and_beta_are_probabilities(a):
+    with pytest.raises(ValueError, match="a_bar"):
+        diffusion.q_sample(X, a, X)
+    if not 0 <= a < 1:
+        with pytest.raises(ValueError, match="beta"):
+            diffusion.q_step(X, a)
+
+
+@FAST
+@given(st.floats(width=32, allow_nan=True, allow_infinity=True).filter(lambda t: not 0 <= t <= 1))
+def test_flow_times_outside_0_1_are_refused(t):
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        UNET(X, t)
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        UNET(X, torch.full((4,), t))
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        diffusion.to_x0_eps(X, X, t)
+    with pytest.raises(ValueError, match=r"\bt\b"):
+        diffusion.flow_path(X, X, torch.full((4,), t))
+
+
+@FAST
+@given(st.lists(st.integers(-20, 20), min_size=1, max_size=5).filter(lambda v: min(v) < 0 or max(v) > 10))
+def test_unet_labels_outside_0_to_the_no_class_token(values):
+    with pytest.raises(ValueError, match=r"labels must be \(\d+,\) ints in \[0, 10\]"):
+        UNET(torch.rand(len(values), 1, 28, 28), 0.5, torch.tensor(values))
+
+
+@FAST
+@given(st.sampled_from(["lr", "beta"]), st.floats(max_value=0) | st.sampled_from([math.inf, math.nan]))
+def test_vae_step_numbers_are_finite_and_in_range(option, value):
+    if option == "beta" and value == 0:
+        return  # β = 0 is allowed: a plain autoencoder
+    with pytest.raises(ValueError, match=rf"\b{option}\b"):
+        VAEStep(VAE, **{option: value})
+
+
+@FAST
+@given(st.tuples(st.floats(allow_nan=True), st.floats(allow_nan=True)).filter(
+    lambda b: not all(0 <= v < 1 for v in b)))
+def test_adam_betas_are_a_pair_in_0_1(betas):
+    with pytest.raises(ValueError, match="betas"):
+        gan_step(betas=betas)
+
+
+@FAST
+@given(st.integers(max_value=0) | st.floats(allow_nan=True) | st.booleans())
+def test_widget_counts_are_whole_numbers_from_1(k):
+    with pytest.raises(ERRORS, match="steps"):
+        widgets.interpolation_slider(DECODE, Z2, Z2 + 1, steps=k)
+    with pytest.raises(ERRORS, match=r"\bn\b"):
+        widgets.class_picker(CGAN, n=k)
 
 
 # --- (c) the helpers themselves ----------------------------------------------------------------------
