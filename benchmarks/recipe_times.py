@@ -51,7 +51,7 @@ def measure(name: str, steps: int | None, warmup: int = 5) -> dict:
         eval_seconds = time.perf_counter() - start
     minutes = (per_step * total + eval_seconds * evals) / 60
     budget = BUDGET_MINUTES.get(name, 30)
-    return {"steps": total, "batch_size": recipe["fit"]["batch_size"], "ms_per_step": round(1000 * per_step, 1),
+    return {"steps": total, "batch_size": recipe.batch_size, "ms_per_step": round(1000 * per_step, 1),
             "timed_steps": steps, "evaluations": evals, "seconds_per_evaluation": round(eval_seconds, 1),
             "projected_minutes": round(minutes, 1), "budget_minutes": budget, "within_budget": minutes <= budget}
 
