@@ -35,7 +35,7 @@ METRIC = {"cnn-mnist": "test_accuracy", "cnn-mnist-plain": "test_accuracy", "dcg
 @pytest.mark.parametrize("name", sorted(METRIC))
 def test_every_recipe_runs_through_fit_and_writes_into_out(name, tmp_path, monkeypatch, capsys):
     """Every recipe, with all its options, for 3 steps: trained by fit, measured (a quick check measures
-    generators on 100 samples, the flow model with two sampling steps), written into --out only."""
+    generators on 100 samples, the flow model with one sampling step), written into --out only."""
     assert set(METRIC) == set(recipes.SHIPPED)
     shipped = (pretrained.CHECKPOINT_DIR / "manifest.json").read_bytes()
     args = [name, "--steps", "3", "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs")]
@@ -48,7 +48,17 @@ def test_every_recipe_runs_through_fit_and_writes_into_out(name, tmp_path, monke
     assert type(model).__name__ == entry["model"]
     assert (pretrained.CHECKPOINT_DIR / "manifest.json").read_bytes() == shipped, "--out leaves the package alone"
     assert (tmp_path / "runs" / "steps3" / f"{name}.pt").exists(), "fit's resumable checkpoint is kept"
+
+
+def test_a_dry_run_trains_and_measures_but_writes_nothing(tmp_path, monkeypatch, capsys):
+    """The same code path for every recipe after training (measure, print); resumed from a finished run."""
+    args = ["vae2d-mnist", "--steps", "3", "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs")]
     assert "dry run, nothing written" in _run(monkeypatch, capsys, *args, "--dry-run")
+    assert not (tmp_path / "out").exists(), "a dry run writes no checkpoint and no manifest"
+    _run(monkeypatch, capsys, *args)
+    manifest = (tmp_path / "out" / "manifest.json").read_bytes()
+    assert "dry run, nothing written" in _run(monkeypatch, capsys, *args, "--dry-run")
+    assert (tmp_path / "out" / "manifest.json").read_bytes() == manifest
 
 
 def test_a_quick_check_measures_generators_on_few_samples(monkeypatch, tmp_path, capsys):
