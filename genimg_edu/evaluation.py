@@ -131,9 +131,7 @@ def _classifier_name(classifier) -> str | None:
     if classifier is None:
         return "cnn-mnist"
     if isinstance(classifier, str):
-        if classifier not in INSTRUMENTS:
-            raise ValueError(f"unknown instrument {classifier!r}; expected one of {INSTRUMENTS}")
-        return classifier
+        return validate.one_of("classifier", classifier, INSTRUMENTS)
     return next((name for name in INSTRUMENTS if instrument(name) is classifier), None)
 
 
@@ -153,7 +151,7 @@ def _in_features(samples, labels, classifier, reference: str) -> dict:
     precision, recall = metrics.precision_recall(ref["c_ref"], c_gen, k=K_PRECISION)
     density, coverage = metrics.density_coverage(ref["c_ref"], c_gen, k=K_DENSITY)
     report = {"inception_score": inception, "is_ratio": inception / metrics.inception_score(ref["p_ref"]),
-              "frechet_distance": fd, "fd_ratio": fd / ref["fd_real"],
+              "frechet_distance": fd, "fd_ratio": fd / ref["fd_real"], "kid": metrics.kid(f_gen, ref["f_ref"])[0],
               "precision": precision, "recall": recall, "density": density, "coverage": coverage}
     if labels is not None:
         report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).double().mean())  # k/n exactly: 950 of 1,000 is 0.95
@@ -178,6 +176,7 @@ def mnist_quality(samples: torch.Tensor, *, labels: torch.Tensor | None = None, 
 
     - ``is_ratio``: classifier Inception Score of the samples ÷ that of the real reference digits;
     - ``fd_ratio``: Fréchet distance (samples, reference) ÷ Fréchet distance (real train, reference);
+      ``kid``: the unbiased Kernel Inception Distance there (real digits: 0 within its spread over subsets);
     - ``precision``, ``recall`` (k = 3) and ``density``, ``coverage`` (k = 5), in the convolutional features;
     - ``label_accuracy``: share of samples classified as the requested `labels` (conditional models);
     - ``nn_samples`` / ``nn_test``: mean pixel distance to the nearest *training* digit, for the
