@@ -151,7 +151,8 @@ def _in_features(samples, labels, classifier, reference: str) -> dict:
     precision, recall = metrics.precision_recall(ref["c_ref"], c_gen, k=K_PRECISION)
     density, coverage = metrics.density_coverage(ref["c_ref"], c_gen, k=K_DENSITY)
     report = {"inception_score": inception, "is_ratio": inception / metrics.inception_score(ref["p_ref"]),
-              "frechet_distance": fd, "fd_ratio": fd / ref["fd_real"], "kid": metrics.kid(f_gen, ref["f_ref"])[0],
+              "frechet_distance": fd, "fd_ratio": fd / ref["fd_real"],
+              "kid": metrics.kid(f_gen, ref["f_ref"], subsets=10)[0],
               "precision": precision, "recall": recall, "density": density, "coverage": coverage}
     if labels is not None:
         report["label_accuracy"] = float((p_gen.argmax(1) == labels.cpu()).double().mean())  # k/n exactly: 950 of 1,000 is 0.95

@@ -54,8 +54,8 @@ def run_record(command: str, *, threads: int | None = None, note: str | None = N
 
     load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     return {"command": command, "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads: "
-                       f"{threads or torch.get_num_threads()}, torch {torch.__version__}" + (f"; {note}" if note else ""),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads or torch.get_num_threads()} threads, "
+                       f"torch {torch.__version__}" + (f"; {note}" if note else ""),
             "load_before": load}
 
 

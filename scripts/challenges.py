@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -118,7 +117,7 @@ def imbalanced(x, y, seed: int = 0):
     return x[keep], y[keep]
 
 
-def flow_samples(out: Path, machine: str, n: int) -> None:
+def flow_samples(out: Path, record: dict, n: int) -> None:
     model = pretrained.load("flow-mnist", device="cpu")
     sampling = pretrained.manifest()["flow-mnist"]["hyperparameters"]["sampling"]
     started = time.perf_counter()
@@ -127,9 +126,7 @@ def flow_samples(out: Path, machine: str, n: int) -> None:
     as_bytes = lambda t: (t * 255).round().to(torch.uint8).numpy()  # noqa: E731
     with atomic_write(out, "wb") as f:
         np.savez_compressed(f, images=as_bytes(x), labels=labels.numpy(), uncond_images=as_bytes(uncond),
-                            seed=1234,
-                            command="python scripts/challenges.py flow-samples", sampling=json.dumps(sampling),
-                            date=time.strftime("%Y-%m-%d"), machine=machine,
+                            seed=1234, sampling=json.dumps(sampling), **{k: v for k, v in record.items() if v is not None},
                             seconds=round(time.perf_counter() - started, 1))
     print(f"wrote {out}")
 
@@ -145,9 +142,9 @@ def main() -> None:
     if args.samples < 20 or args.samples % 10:
         parser.error(f"--samples must be a multiple of 10 and at least 20, got {args.samples}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 1)))
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch threads: {threads}, torch {torch.__version__}"
     if args.kind == "flow-samples":
-        return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz", machine, args.samples)
+        return flow_samples(args.out or ROOT / "genimg_edu" / "results" / "flow_samples.npz",
+                            run_record("python scripts/challenges.py flow-samples", threads=threads), args.samples)
     kind, steps = args.kind, args.steps or recipes.get(RECIPE[args.kind]).steps
     out = args.out or ROOT / "genimg_edu" / "results" / f"challenges_{kind}.json"
     steps_arg = (f" --steps {steps}" if args.steps else "") + (f" --samples {args.samples}" if args.samples != 1000 else "")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from genimg_edu import pretrained, recipes, set_threads  # noqa: E402
+from genimg_edu.io import run_record  # noqa: E402
 from genimg_edu.evaluation import evaluate, tracker  # noqa: E402
 from genimg_edu.distributed import leave_processes, start_processes  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
@@ -132,12 +132,10 @@ def main() -> None:
             metrics = evaluate(name, model.cpu(), sample_steps=args.sample_steps, n=args.eval_samples)
             print(f"{name}: {seconds:.0f} s, {metrics} (dry run, nothing written)")
             continue
-        record = {"command": f"{launcher}scripts/pretrain.py {name}" + (f" --steps {args.steps}" if args.steps else ""),
-                  "seed": recipe.seed, "hyperparameters": recipe.record(),
-                  "train_split": "train", "wall_seconds": round(seconds),
-                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
-                             f"torch {torch.__version__}" + (f"; {args.note}" if args.note else ""),
-                  "date": time.strftime("%Y-%m-%d"), "world_size": world, **extra}
+        command = f"{launcher}scripts/pretrain.py {name}" + (f" --steps {args.steps}" if args.steps else "")
+        record = {**run_record(command, threads=threads, note=args.note), "seed": recipe.seed,
+                  "hyperparameters": recipe.record(), "train_split": "train", "wall_seconds": round(seconds),
+                  "world_size": world, **extra}
         pretrained.save(name, model, dict(record, metrics={}), directory=directory)
         record["metrics"] = evaluate(name, pretrained.load(name, device="cpu", directory=directory),
                                          sample_steps=args.sample_steps, n=args.eval_samples)

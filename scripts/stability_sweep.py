@@ -22,11 +22,11 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from genimg_edu import pretrained, recipes, set_threads  # noqa: E402
+from genimg_edu import recipes, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.io import run_record, write_json  # noqa: E402
-from genimg_edu.evaluation import mnist_quality  # noqa: E402
+from genimg_edu.evaluation import instrument, mnist_quality  # noqa: E402
 from genimg_edu.metrics import active_units  # noqa: E402
 
 BASE = recipes.get("sweep-gan").step  # hinge, lr 2e-4, β = (0.5, 0.999); D with spectral norm
@@ -50,7 +50,7 @@ VAE_SETTINGS = {f"β = {b}" + (", KL warm-up" if w else ""): dict(beta=b, kl_war
 def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
     g_opts, d_opts, step_opts = options
     step, (x,) = recipes.build("sweep-gan", seed=seed, model=g_opts, disc=d_opts, **step_opts)
-    classifier = pretrained.load("cnn-mnist")
+    classifier = instrument("cnn-mnist")  # the protocol's instrument: its reference statistics are kept
 
     def measure(step, k):
         step.G.eval()
