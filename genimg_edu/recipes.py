@@ -17,7 +17,6 @@ README ("Pretrained checkpoints") and in each checkpoint's manifest entry, which
 """
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from dataclasses import dataclass, field
 
@@ -231,12 +230,3 @@ def train_toy(step, data: torch.Tensor, steps: int, *, batch_size: int | None = 
 
     return fit(step, (data,), max_steps=steps, batch_size=batch_size or get("toy-gan").batch_size, seed=step.steps,
                reporter=None, log_every=0)
-
-
-def variant(name: str, **changes) -> Recipe:
-    """A copy of recipe `name` with some fields changed (e.g. ``steps=…``) — for experiments and quick checks."""
-    fields = sorted(f.name for f in dataclasses.fields(Recipe))
-    unknown = sorted(set(changes) - set(fields))
-    if unknown:
-        raise ValueError(f"recipe {name!r}: unknown field {unknown[0]!r}; a Recipe has {fields}")
-    return dataclasses.replace(get(name), **changes)
