@@ -2,12 +2,11 @@
 dashboard's preview (`Step`); one model minimising one objective (`ObjectiveStep`); the schedule."""
 from __future__ import annotations
 
-import math
-from numbers import Integral, Real
-
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from genimg_edu import validate
 
 
 def _require(ok: bool, name: str, value, expected: str) -> None:
@@ -21,16 +20,20 @@ def _kind(ok: bool, name: str, value, expected: str) -> None:
 
 
 def _steps(name: str, value, expected: str, *, minimum: int = 0) -> int:
-    """A whole number (not bool, not float) >= minimum, the message saying `expected`."""
-    _kind(not isinstance(value, (bool, np.bool_)) and isinstance(value, Integral), name, value, expected)
-    _require(value >= minimum, name, value, expected)
-    return int(value)
+    """`validate.count`, its message saying what this option means (`expected`)."""
+    try:
+        return validate.count(name, value, minimum=minimum)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name} must be {expected}, got {value!r} ({type(value).__name__})") from None
 
 
 def _number(name: str, value, expected: str, ok=lambda v: True) -> float:
-    """A real, finite number (not bool) for which ``ok`` holds, the message saying `expected`."""
-    _kind(not isinstance(value, (bool, np.bool_)) and isinstance(value, Real), name, value, expected)
-    _require(math.isfinite(value) and ok(value), name, value, expected)
+    """`validate.number` for which ``ok`` also holds, its message saying `expected`."""
+    try:
+        v = validate.number(name, value)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name} must be {expected}, got {value!r} ({type(value).__name__})") from None
+    _require(ok(v), name, value, expected)
     return value
 
 
@@ -90,7 +93,6 @@ class Step:
         (`torch.optim.swa_utils.AveragedModel`) when `decay` is not None; `sampler` then samples from it."""
         if decay is not None:
             _number("ema_decay", decay, "None or in [0, 1)", lambda v: 0 <= v < 1)
-        if decay is not None:
             model = self.modules[self.trained]
             self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
             self.modules[f"{self.trained}_ema"] = self.ema
