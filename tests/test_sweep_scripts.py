@@ -1,19 +1,33 @@
-"""The sweep scripts and the benchmarks that train (time_to_quality, recipe_times) run end to end on tiny budgets."""
+"""The sweep scripts and the benchmarks that train (time_to_quality, recipe_times) run end to end on tiny budgets.
+
+Each script runs in this process (its `main` with its command line), as tests/test_pretrain_script.py does:
+what is tested is the script's own code, and a fresh interpreter per script only cost time (the import of
+torch, and the evaluation's reference statistics, which stay cached between the scripts here).
+"""
+import importlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {"GENIMG_THREADS": "1", "PATH": ""}
+for folder in ("scripts", "benchmarks"):
+    if str(ROOT / folder) not in sys.path:
+        sys.path.insert(0, str(ROOT / folder))
+
+
+def _run(monkeypatch, path: str, *args) -> None:
+    """Run `path` (e.g. "scripts/challenges.py") as `python path args...` would, with GENIMG_THREADS=1."""
+    monkeypatch.setattr(sys, "argv", [path, *args])
+    monkeypatch.setenv("GENIMG_THREADS", "1")
+    monkeypatch.chdir(ROOT)
+    importlib.import_module(Path(path).stem).main()
 
 
 def _readme_table(module: str, marker: str, result: dict, tmp_path, monkeypatch) -> str:
     """The README a benchmark's `update_readme` writes from `result`, into a scratch README with its markers."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    bench = __import__(module)
+    bench = importlib.import_module(module)
     readme = tmp_path / "README.md"
     readme.write_text(f"before\n<!-- {marker}:start -->\nold\n<!-- {marker}:end -->\nafter\n")
     monkeypatch.setattr(bench, "ROOT", tmp_path)
@@ -23,13 +37,10 @@ def _readme_table(module: str, marker: str, result: dict, tmp_path, monkeypatch)
     return text
 
 
-def test_stability_sweep_writes_every_setting(tmp_path):
+def test_stability_sweep_writes_every_setting(tmp_path, monkeypatch):
     out = tmp_path / "stability.json"
-    run = subprocess.run([sys.executable, "scripts/stability_sweep.py", "--steps", "2", "--every", "2", "--out",
-                          str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
-    assert run.returncode == 0, run.stderr[-2000:]
+    _run(monkeypatch, "scripts/stability_sweep.py", "--steps", "2", "--every", "2", "--out", str(out))
     result = json.loads(out.read_text(encoding="utf-8"))
-    sys.path.insert(0, str(ROOT / "scripts"))
     import stability_sweep
 
     assert set(result["gan"]) == set(stability_sweep.GAN_SETTINGS)
@@ -42,9 +53,7 @@ def test_stability_sweep_writes_every_setting(tmp_path):
 
 def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_path, monkeypatch):
     out = tmp_path / "ttq.json"
-    run = subprocess.run([sys.executable, "benchmarks/time_to_quality.py", "--budgets", "0.5", "1", "--out", str(out),
-                          "--no-readme"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
-    assert run.returncode == 0, run.stderr[-2000:]
+    _run(monkeypatch, "benchmarks/time_to_quality.py", "--budgets", "0.5", "1", "--out", str(out), "--no-readme")
     result = json.loads(out.read_text(encoding="utf-8"))
     for kind, key in (("gan", "is_ratio"), ("vae", "test_neg_elbo")):
         for recipe in ("course", "plain"):
@@ -56,10 +65,8 @@ def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_p
 
 def test_recipe_times_projects_each_recipe_with_its_tracking_and_writes_the_readme_table(tmp_path, monkeypatch):
     out = tmp_path / "times.json"
-    run = subprocess.run([sys.executable, "benchmarks/recipe_times.py", "--names", "vae2d-mnist", "dcgan-mnist",
-                          "--steps", "2", "--out", str(out), "--no-readme"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
-    assert run.returncode == 0, run.stderr[-2000:]
+    _run(monkeypatch, "benchmarks/recipe_times.py", "--names", "vae2d-mnist", "dcgan-mnist", "--steps", "2",
+         "--out", str(out), "--no-readme")
     result = json.loads(out.read_text(encoding="utf-8"))
     vae, gan = result["recipes"]["vae2d-mnist"], result["recipes"]["dcgan-mnist"]
     assert vae["evaluations"] == 0 and gan["evaluations"] == gan["steps"] // 2500 > 0  # the GAN tracks on val
@@ -71,17 +78,13 @@ def test_recipe_times_projects_each_recipe_with_its_tracking_and_writes_the_read
     assert "| `dcgan-mnist` |" in text and "| 30 min" in text
 
 
-def test_flow_sampling_measures_every_sampler_and_scale(tmp_path):
+def test_flow_sampling_measures_every_sampler_and_scale(tmp_path, monkeypatch):
     """A 2-step flow model is enough to check the script: every sampler, every scale, the chosen scale."""
     model_dir, out = tmp_path / "model", tmp_path / "flow.json"
-    for cmd in ([sys.executable, "scripts/pretrain.py", "flow-mnist", "--steps", "2", "--sample-steps", "1",
-                 "--eval-samples", "100", "--out", str(model_dir), "--runs", str(tmp_path / "runs")],
-                [sys.executable, "scripts/flow_sampling.py", "--n", "20", "--quick", "--model-dir", str(model_dir),
-                 "--out", str(out)]):
-        run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
-        assert run.returncode == 0, run.stderr[-2000:]
+    _run(monkeypatch, "scripts/pretrain.py", "flow-mnist", "--steps", "2", "--sample-steps", "1",
+         "--eval-samples", "100", "--out", str(model_dir), "--runs", str(tmp_path / "runs"))
+    _run(monkeypatch, "scripts/flow_sampling.py", "--n", "20", "--quick", "--model-dir", str(model_dir), "--out", str(out))
     result = json.loads(out.read_text(encoding="utf-8"))
-    sys.path.insert(0, str(ROOT / "scripts"))
     import flow_sampling
 
     assert {m: [r["steps"] for r in rows] for m, rows in result["samplers"].items()} == \
@@ -94,12 +97,10 @@ def test_flow_sampling_measures_every_sampler_and_scale(tmp_path):
     assert result["command"] == "python scripts/flow_sampling.py --n 20 --quick" and result["reference"] == "val"
 
 
-def test_challenges_script_runs_every_experiment(tmp_path):
+def test_challenges_script_runs_every_experiment(tmp_path, monkeypatch):
     """scripts/challenges.py gan on a tiny budget: five seeds, three data sizes with the memorisation test, the bias runs."""
     out = tmp_path / "challenges.json"
-    run = subprocess.run([sys.executable, "scripts/challenges.py", "gan", "--steps", "4", "--samples", "60", "--out",
-                          str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900, env=ENV)
-    assert run.returncode == 0, run.stderr[-2000:]
+    _run(monkeypatch, "scripts/challenges.py", "gan", "--steps", "4", "--samples", "60", "--out", str(out))
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["command"] == "python scripts/challenges.py gan --steps 4 --samples 60"
     assert sorted(result["seeds"]) == ["0", "1", "2", "3", "4"] and sorted(result["data"], key=int) == ["100", "1000", "8000"]
@@ -112,7 +113,8 @@ def test_challenges_script_runs_every_experiment(tmp_path):
     assert {"as it is", "re-weighted", "conditioned"} <= set(bias) and "rare_label_accuracy" in bias["conditioned"]
 
 
-def test_challenges_script_names_a_bad_sample_count():
-    run = subprocess.run([sys.executable, "scripts/challenges.py", "gan", "--samples", "15"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120, env=ENV)
-    assert run.returncode == 2 and "--samples must be a multiple of 10 and at least 20, got 15" in run.stderr
+def test_challenges_script_names_a_bad_sample_count(monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _run(monkeypatch, "scripts/challenges.py", "gan", "--samples", "15")
+    assert exit_.value.code == 2
+    assert "--samples must be a multiple of 10 and at least 20, got 15" in capsys.readouterr().err
