@@ -40,13 +40,13 @@ def calls(source: str) -> set[str]:
     return {n.func.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
-def widget_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None) -> list[int]:
-    """Indices of the code cells that call one of `targets` (only the `first` few, if given)."""
+def widget_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, only: int | None = None) -> list[int]:
+    """Indices of the code cells that call one of `targets` (only the `only`-th of them, if given: 0, −1)."""
     found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and calls(c.source) & targets]
-    return found[:first]
+    return found if only is None else found[only:][:1]
 
 
-def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None) -> list[int]:
+def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, only: int | None = None) -> list[int]:
     """Indices of the code cells to run so that the `widget_cells` work.
 
     The first code cell (imports, device, seed) always; the widget cells; and, walking back from
@@ -54,7 +54,7 @@ def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None 
     """
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     names = {i: _names(nb.cells[i].source) for i in code}
-    keep = {code[0], *widget_cells(nb, targets, first=first)}
+    keep = {code[0], *widget_cells(nb, targets, only=only)}
     todo = sorted(keep)
     while todo:
         i = todo.pop()
@@ -69,7 +69,7 @@ def needed_cells(nb, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None 
     return sorted(keep)
 
 
-def prepare_notebook(src: Path, dest_dir: Path, targets: set[str] = WIDGET_FUNCTIONS, *, first: int | None = None,
+def prepare_notebook(src: Path, dest_dir: Path, targets: set[str] = WIDGET_FUNCTIONS, *, only: int | None = None,
                      full: bool = False) -> tuple[Path, list[int]]:
     """Copy `src` into `dest_dir` without outputs (and, unless `full`, with only `needed_cells`).
 
@@ -77,11 +77,11 @@ def prepare_notebook(src: Path, dest_dir: Path, targets: set[str] = WIDGET_FUNCT
     """
     nb = nbformat.read(src, as_version=4)
     if not full:
-        keep = set(needed_cells(nb, targets, first=first))
+        keep = set(needed_cells(nb, targets, only=only))
         nb.cells = [c for i, c in enumerate(nb.cells) if i in keep]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     dest = dest_dir / src.name
     nbformat.write(nb, dest)
-    return dest, widget_cells(nb, targets, first=first)
+    return dest, widget_cells(nb, targets, only=only)
