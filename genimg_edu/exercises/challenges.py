@@ -12,9 +12,10 @@ _K = [2, 3]
 
 
 def _projection(v):
-    """V's rows as a subspace, sign-free: Vᵀ V (z_dim, z_dim) — SeFa's directions have no preferred sign."""
+    """Each row's projector v_i v_iᵀ, in order (k, z_dim, z_dim): SeFa's directions have no preferred sign,
+    but their order does matter (the first slider is the strongest direction)."""
     v = torch.as_tensor(v).double()
-    return v.T @ v
+    return v[:, :, None] * v[:, None, :] if v.dim() == 2 else v  # another shape: reported as such
 
 
 def _sefa_wrong(kind):
@@ -22,6 +23,8 @@ def _sefa_wrong(kind):
         values, vectors = torch.linalg.eigh(weight.double().T @ weight.double())
         if kind == "smallest":
             return vectors[:, :k].T
+        if kind == "ascending":
+            return vectors[:, -k:].T  # the top k, but the smallest of them first
         if kind == "rows":
             return vectors[-k:].flip(0)  # rows of the eigenvector matrix, not its columns
         if kind == "scaled":
@@ -35,7 +38,8 @@ check_sefa_directions = register(Exercise(
     name="sefa_directions", title="Exercise 8.1 · SeFa's directions from a first layer's weight",
     reference=_sefa,
     trial=lambda answer: [_projection(answer(w.clone(), k)) for w, k in zip(_W, _K)],
-    describe=lambda i: f"a weight of shape {tuple(_W[i].shape)} and k = {_K[i]} (compared up to each direction's sign)",
+    describe=lambda i: f"a weight of shape {tuple(_W[i].shape)} and k = {_K[i]} (each direction's projector "
+                       "v vᵀ, in your order: compared up to each direction's sign)",
     start="section 3's derivation says which unit vectors make ‖A n‖ largest; write that with torch.linalg — "
           "hint('sefa_directions') if you are stuck.",
     hints=["‖A n‖² = nᵀ (AᵀA) n: the unit vectors that maximise it are eigenvectors of AᵀA, the largest "
@@ -45,6 +49,9 @@ check_sefa_directions = register(Exercise(
     mistakes={
         "smallest": Mistake(_sefa_wrong("smallest"), "those are the directions that change the layer *least*: eigh "
                                                      "sorts eigenvalues in ascending order, so the largest are last."),
+        "ascending": Mistake(_sefa_wrong("ascending"), "the right k directions in the wrong order: eigh sorts "
+                                                       "ascending, so vectors[:, -k:] ends with the largest — put "
+                                                       "it first (flip), as the first slider is the strongest."),
         "rows": Mistake(_sefa_wrong("rows"), "eigh returns the eigenvectors as the *columns* of its matrix; you took "
                                              "rows. Take vectors[:, -k:] and transpose."),
         "scaled": Mistake(_sefa_wrong("scaled"), "directions are unit vectors: do not multiply them by their "

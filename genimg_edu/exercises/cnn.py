@@ -131,6 +131,9 @@ check_cross_entropy_gradient = register(Exercise(
     reference=_ce_grad_reference,
     trial=_ce_trial,
     describe=lambda i: f"logits of shape {tuple(_LOGITS[i].shape)}",
+    start="Differentiate one image's loss by hand with respect to each logit (the softmax's derivative is the "
+          "one step to work out), then do it for the whole batch at once — hint('cross_entropy_gradient') if "
+          "you are stuck.",
     hints=["derived in section 3: ∂loss/∂logits = softmax(logits) − one_hot(y) for one image.",
            "F.one_hot(y, num_classes).float() gives y as a vector; the batch loss is a mean, so divide by B."],
     mistakes={

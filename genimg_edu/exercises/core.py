@@ -30,6 +30,7 @@ class Feedback:
     passed: bool
     mistake: str | None
     message: str
+    details: dict | None = field(default=None, compare=False)  # what a lab's last check made (model, losses)
 
     def __repr__(self) -> str:
         return self.message
@@ -63,6 +64,7 @@ class Exercise:
     diagnose: Callable | None = None  # outputs -> (mistake id, message) or None, for answers a catalogue can't list
     start: str | None = None  # the "not done yet" advice; by default the first hint (a prediction gets no hint)
     reveal: bool = True  # False for predictions: a wrong guess is not told the answer
+    returns: tuple | None = None  # (torch.Tensor or np.ndarray, dtype) when the text names what to return
     atol: float = 1e-5
     rtol: float = 1e-4
 
@@ -79,6 +81,9 @@ class Exercise:
         except Exception as e:  # the learner's code failed: say where, without a traceback
             return Feedback(self.name, False, "error", f"✗ {self.title}: your function raised "
                             f"{type(e).__name__}: {e}. Run it on a small input to see why; hint({self.name!r}) helps.")
+        wrong_kind = self._wrong_kind(got)
+        if wrong_kind:
+            return Feedback(self.name, False, "type", f"✗ {self.title}: {wrong_kind}")
         want = self.trial(self.reference)
         if self._same(got, want):
             return Feedback(self.name, True, None, f"✓ {self.title}: correct.")
@@ -107,6 +112,25 @@ class Exercise:
             return Feedback(self.name, False, "unknown", f"✗ {self.title}: for {self.describe(i)} "
                             f"{_difference(g, w)}. hint({self.name!r}) may help.")
         return Feedback(self.name, False, "unknown", f"✗ {self.title}: not the expected result.")
+
+    def _wrong_kind(self, got: list) -> str | None:
+        """What is wrong with the type or dtype of an output, when the exercise names them; else None."""
+        if self.returns is None:
+            return None
+        kind, dtype = self.returns
+        tensor = kind is torch.Tensor
+        name = str(dtype).replace("torch.", "") if tensor else np.dtype(dtype).name
+        wanted = f"a {name} {'tensor' if tensor else 'NumPy array'}"
+        for g in got:
+            if not isinstance(g, kind):
+                found = "a NumPy array" if isinstance(g, np.ndarray) else "a tensor" if isinstance(g, torch.Tensor) \
+                    else f"a {type(g).__name__}"
+                return f"the text asks for {wanted}; your function returned {found}."
+            if g.dtype != dtype:
+                convert = ".float()" if tensor else ".astype(np.float32)"
+                return (f"the text asks for {wanted}; yours holds {str(g.dtype).replace('torch.', '')} — "
+                        f"convert once ({convert}) before the arithmetic.")
+        return None
 
     def _same(self, got: list, want: list) -> bool:
         return len(got) == len(want) and all(_close(g, w, self.atol, self.rtol) for g, w in zip(got, want))
@@ -174,6 +198,50 @@ def register(exercise: Exercise) -> Callable:
         return exercise.check(answer)
     check.__name__ = check.__qualname__ = f"check_{exercise.name}"
     check.__doc__ = f"Check your answer to '{exercise.title}'; the feedback names the mistake if there is one."
+    return check
+
+
+@dataclass
+class Project:
+    """A lab's last check: it trains the learner's own parts end to end and judges the result.
+
+    `run(**parts)` gets the learner's functions and classes named in `parts` and returns a Feedback; the
+    check returned by `register_project` turns a part that is still a stub into "not done yet". `seconds`:
+    how long a grader lets it run (it trains)."""
+    name: str
+    title: str
+    parts: tuple[str, ...]
+    run: Callable[..., Feedback]
+    seconds: float = 300
+
+    def check(self, *parts, **options) -> Feedback:
+        missing = [n for n, p in zip(self.parts, parts) if p is None]
+        if len(parts) != len(self.parts) or missing:
+            return Feedback(self.name, False, "missing", f"✗ {self.title}: pass your {', '.join(self.parts)}, in that "
+                            "order" + (f" ({', '.join(missing)} is not defined yet)" if missing else ""))
+        try:
+            return self.run(**dict(zip(self.parts, parts)), **options)
+        except NotImplementedError:
+            return Feedback(self.name, False, "not-done", f"✎ {self.title} — not done yet: finish the parts above "
+                            "first (each check above says ✓ when its part is done).")
+        except Exception as e:  # the learner's code failed while training: say so, without a traceback
+            return Feedback(self.name, False, "error", f"✗ {self.title}: your code raised {type(e).__name__}: {e}. "
+                            "Each part passed its own check? Run them again after any change.")
+
+
+PROJECTS: dict[str, Project] = {}
+
+
+def register_project(project: Project) -> Callable:
+    """Add a lab's last check to `PROJECTS` and return its `check_<name>` function."""
+    if project.name in PROJECTS or project.name in REGISTRY:
+        raise ValueError(f"check {project.name!r} is defined twice")
+    PROJECTS[project.name] = project
+
+    def check(*parts, **options) -> Feedback:
+        return project.check(*parts, **options)
+    check.__name__ = check.__qualname__ = f"check_{project.name}"
+    check.__doc__ = f"Train your parts end to end and judge the result: '{project.title}'."
     return check
 
 

@@ -26,6 +26,8 @@ check_q_sample = register(Exercise(
     reference=diffusion.q_sample,
     trial=lambda answer: [answer(x.clone(), a, e.clone()) for x, a, e in zip(_X0, _A_BAR, _EPS)],
     describe=lambda i: f"x0 of shape {tuple(_X0[i].shape)}, a_bar={_A_BAR[i]}",
+    start="The forward process gives x_t from x_0 in one jump, as a scaled x_0 plus scaled noise: write it with "
+          "the ᾱ_t and the noise you are given — hint('q_sample') if you are stuck.",
     hints=["q(x_t | x_0) = N(√ᾱ_t · x_0, (1 − ᾱ_t) I): a mean and a variance.",
            "a sample is mean + standard deviation × ε, and the standard deviation is √(1 − ᾱ_t)."],
     mistakes={

@@ -2,32 +2,33 @@
 tensor, and the [-1, 1] range a tanh generator needs. References: the package's own `preprocess`."""
 import cv2
 import numpy as np
+import torch
 
 from .. import preprocess
 from .core import Exercise, Mistake, register
 
 _rng = np.random.default_rng(0)
-_IMAGES = [_rng.integers(0, 256, (35, 45), dtype=np.uint8),      # shrink, 35·20/45 = 15.6 rounds up
+_IMAGES = [_rng.integers(0, 256, (35, 45), dtype=np.uint8),      # shrink, 45·20/35 = 25.7 rounds up
            _rng.integers(0, 256, (60, 40, 3), dtype=np.uint8),   # enlarge a portrait colour image
            _rng.integers(0, 256, (50, 52), dtype=np.uint8)]
-_LONG = [20, 90, 26]
+_SHORT = [20, 60, 26]
 
 
 def _resize_trial(answer):
-    return [answer(img.copy(), side) for img, side in zip(_IMAGES, _LONG)]
+    return [answer(img.copy(), side) for img, side in zip(_IMAGES, _SHORT)]
 
 
-def _scaled(img, long_side, rounding=round):
+def _scaled(img, short_side, rounding=round):
     h, w = img.shape[:2]
-    s = long_side / max(h, w)
+    s = short_side / min(h, w)
     return max(1, rounding(h * s)), max(1, rounding(w * s)), s
 
 
 def _resize_with(interp_small, interp_big, rounding=round, swap=False, square=False):
-    def wrong(img, long_side):
-        h, w, s = _scaled(img, long_side, rounding)
+    def wrong(img, short_side):
+        h, w, s = _scaled(img, short_side, rounding)
         if square:
-            h = w = long_side
+            h = w = short_side
         size = (h, w) if swap else (w, h)
         return cv2.resize(img, size, interpolation=interp_small if s < 1 else interp_big)
     return wrong
@@ -35,10 +36,12 @@ def _resize_with(interp_small, interp_big, rounding=round, swap=False, square=Fa
 
 check_resize_keep_aspect = register(Exercise(
     name="resize_keep_aspect", title="Exercise 1.1 · resize, keeping the aspect ratio",
-    reference=lambda img, long_side: preprocess.resize(img, (long_side, long_side), keep_aspect=True),
+    reference=lambda img, short_side: preprocess.resize(img, short_side, keep_aspect=True),
     trial=_resize_trial,
-    describe=lambda i: f"an image of shape {_IMAGES[i].shape} with long_side={_LONG[i]}",
-    hints=["the scale factor is long_side / max(height, width); multiply both sides by it and round.",
+    describe=lambda i: f"an image of shape {_IMAGES[i].shape} with short_side={_SHORT[i]}",
+    start="Find the one scale factor that makes the shorter side short_side pixels, then ask cv2.resize for "
+          "the new size — hint('resize_keep_aspect') if you are stuck.",
+    hints=["the scale factor is short_side / min(height, width); multiply both sides by it and round.",
            "cv2.resize(img, (new_width, new_height), interpolation=...) — OpenCV wants (width, height).",
            "shrink with cv2.INTER_AREA (it averages, so it aliases little) and enlarge with cv2.INTER_CUBIC."],
     mistakes={
@@ -46,18 +49,20 @@ check_resize_keep_aspect = register(Exercise(
                                 "the output is transposed: cv2.resize takes (width, height), the reverse of "
                                 "NumPy's shape (height, width)."),
         "square": Mistake(_resize_with(cv2.INTER_AREA, cv2.INTER_CUBIC, square=True),
-                          "both sides became long_side, so the aspect ratio is lost — scale the shorter side by "
+                          "both sides became short_side, so the aspect ratio is lost — scale the longer side by "
                           "the same factor."),
-        "shorter-side": Mistake(lambda img, long_side: preprocess.resize(img, long_side, keep_aspect=True),
-                                "you scaled the *shorter* side to long_side (what pp.resize(img, n, keep_aspect=True) "
-                                "does); here the *longer* side must become long_side."),
-        "fx-fy": Mistake(lambda img, long_side: cv2.resize(
-                            img, None, fx=long_side / max(img.shape[:2]), fy=long_side / max(img.shape[:2]),
-                            interpolation=cv2.INTER_AREA if long_side < max(img.shape[:2]) else cv2.INTER_CUBIC),
+        "longer-side": Mistake(lambda img, short_side: preprocess.resize(img, (short_side, short_side),
+                                                                         keep_aspect=True),
+                               "you scaled the *longer* side to short_side (the image now fits inside a square "
+                               "box, pp.resize(img, (n, n), keep_aspect=True)); here the *shorter* side must "
+                               "become short_side, so that a centre crop of that size is all image."),
+        "fx-fy": Mistake(lambda img, short_side: cv2.resize(
+                            img, None, fx=short_side / min(img.shape[:2]), fy=short_side / min(img.shape[:2]),
+                            interpolation=cv2.INTER_AREA if short_side < min(img.shape[:2]) else cv2.INTER_CUBIC),
                          "the size is right but the pixels differ: with fx/fy OpenCV weighs the pixels by the "
                          "unrounded factor — pass the rounded size itself, cv2.resize(img, (new_w, new_h), ...)."),
         "truncated": Mistake(_resize_with(cv2.INTER_AREA, cv2.INTER_CUBIC, rounding=int),
-                             "off by one pixel: int() cuts 15.6 down to 15 — round() the new size."),
+                             "off by one pixel: int() cuts 25.7 down to 25 — round() the new size."),
         "aliasing": Mistake(_resize_with(cv2.INTER_LINEAR, cv2.INTER_CUBIC),
                             "the size is right but shrinking with INTER_LINEAR reads only 2×2 neighbours and aliases "
                             "(section 3) — shrink with cv2.INTER_AREA."),
@@ -73,7 +78,6 @@ _rng_bgr = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
 
 def _bgr_wrong(flip=True, scale=True, layout="permute"):
     def wrong(img):
-        import torch
         x = img[..., ::-1] if flip else img
         x = torch.from_numpy(np.ascontiguousarray(x)).float()
         x = x / 255 if scale else x
@@ -87,6 +91,7 @@ check_bgr_to_tensor = register(Exercise(
     name="bgr_to_tensor", title="Exercise 1.3 · an OpenCV image as a PyTorch tensor",
     reference=lambda img: preprocess.to_tensor(img[..., ::-1]),
     trial=_tensor_trial,
+    returns=(torch.Tensor, torch.float32),
     describe=lambda i: "a (60, 40, 3) image" if i == 0 else "a (5, 7, 3) image",
     hints=["three things change: the channel order (BGR → RGB), the range (0..255 → [0, 1]) and the layout "
            "((H, W, C) → (C, H, W)).",
@@ -119,6 +124,7 @@ check_to_signed = register(Exercise(
     name="to_signed", title="Exercise 1.2 · uint8 pixels to [-1, 1]",
     reference=lambda img: preprocess.normalize(img, value_range=(-1, 1)),
     trial=lambda answer: [answer(img.copy()) for img in _GREYS],
+    returns=(np.ndarray, np.float32),
     describe=lambda i: "the pixels [[0, 64, 128], [200, 255, 1]]" if i == 0 else "a (50, 52) image",
     hints=["0 must go to −1 and 255 to +1: a straight line x = a·v + b through those two points.",
            "x = 2·v/255 − 1; do the arithmetic in float32, not in uint8.",

@@ -26,6 +26,8 @@ check_gaussian_kl = register(Exercise(
     reference=losses.gaussian_kl,
     trial=lambda answer: [answer(m.clone(), v.clone()) for m, v in zip(_MU, _LOGVAR)],
     describe=lambda i: f"mu and logvar of shape {tuple(_MU[i].shape)}",
+    start="Work out KL(q ‖ p) for one latent dimension on paper from the two Gaussians' densities, then sum over "
+          "the dimensions — hint('gaussian_kl') if you are stuck.",
     hints=["per latent dimension, KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − log σ²); σ² = exp(logvar).",
            "sum over the latent dimensions (dim=1): one value per image, shape (B,)."],
     mistakes={
@@ -67,6 +69,8 @@ check_reparameterise = register(Exercise(
     trial=_reparam_trial,
     describe=lambda i: ["z", "the gradient of z.sum() for mu", "the gradient for logvar"][i % 3]
     + f" (input {i // 3 + 1})",
+    start="Write z as a function of mu, logvar and the noise eps you are given — no random draw of your own — "
+          "so that gradients can flow back into mu and logvar; hint('reparameterise') if you are stuck.",
     hints=["z = μ + σ·ε with ε ~ N(0, I) given: the randomness sits in ε, so gradients reach μ and σ.",
            "σ = exp(logvar / 2)."],
     mistakes={
