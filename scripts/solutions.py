@@ -65,10 +65,10 @@ def source_of(cell: dict) -> str:
 
 
 def pairs() -> list[tuple[Path, Path]]:
-    """(course notebook, its solutions notebook) for every solutions notebook."""
+    """(course notebook, its solutions notebook) for every solutions notebook, the labs' included."""
     out = []
-    for sol in sorted((ROOT / "solutions").glob("*.ipynb")):
-        course = ROOT / "notebooks" / sol.name
+    for sol in sorted([*(ROOT / "solutions").glob("*.ipynb"), *(ROOT / "solutions").glob("labs/*.ipynb")]):
+        course = ROOT / "notebooks" / sol.relative_to(ROOT / "solutions")
         if not course.exists():
             raise SystemExit(f"{sol}: no course notebook {course.relative_to(ROOT)} to match")
         out.append((course, sol))
@@ -93,7 +93,7 @@ def drift() -> list[str]:
                 want = strip(want) if kind == "code" else want
                 if source_of(mine[name][kind]) != want:
                     problems.append(f"{course.relative_to(ROOT)}: the {kind} of exercise {name!r} differs from "
-                                    f"solutions/{sol.name}" + (" with its solution stripped" if kind == "code" else ""))
+                                    f"{sol.relative_to(ROOT)}" + (" with its solution stripped" if kind == "code" else ""))
     return problems
 
 
@@ -112,10 +112,11 @@ def source_notebooks(out: Path) -> list[Path]:
                 cell["metadata"]["nbgrader"] = {"grade": False, "grade_id": name, "locked": False,
                                                 "schema_version": 3, "solution": True, "task": False}
                 nb["cells"][i] = cell
-        with atomic_write(out / course.name, "w") as f:
+        dest = out / course.relative_to(ROOT / "notebooks")
+        with atomic_write(dest, "w") as f:
             json.dump(nb, f, indent=1, ensure_ascii=False)
             f.write("\n")
-        written.append(out / course.name)
+        written.append(dest)
     return written
 
 

@@ -72,6 +72,39 @@ def test_a_stub_gets_where_to_start_not_a_traceback(name):
     assert repr(feedback) == feedback.message and not feedback
 
 
+# Exercises whose first hint states the formula itself: a stub is told where to start, never the hint.
+FORMULA_IN_FIRST_HINT = ["gaussian_kl", "reparameterise", "cross_entropy_gradient", "q_sample", "resize_keep_aspect"]
+
+
+@pytest.mark.parametrize("name", FORMULA_IN_FIRST_HINT)
+def test_a_stub_is_not_shown_the_formula(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    message = REGISTRY[name].check(stub).message
+    assert REGISTRY[name].start and not any(h in message for h in REGISTRY[name].hints)
+
+
+def test_the_type_and_dtype_named_in_the_text_are_checked():
+    import numpy as np
+
+    float64 = exercises.check_to_signed(lambda img: img / 127.5 - 1)  # right values, float64
+    assert float64.mistake == "type" and "float32 NumPy array" in float64.message and "float64" in float64.message
+    as_array = exercises.check_bgr_to_tensor(lambda img: np.ascontiguousarray(img[..., ::-1]).transpose(2, 0, 1) / 255)
+    assert as_array.mistake == "type" and "returned a NumPy array" in as_array.message
+    double = exercises.check_bgr_to_tensor(
+        lambda img: torch.from_numpy(np.ascontiguousarray(img[..., ::-1])).double().div(255).permute(2, 0, 1))
+    assert double.mistake == "type" and "float32 tensor" in double.message
+
+
+def test_sefa_directions_must_come_largest_first():
+    def ascending(weight, k):  # the usual slip: the top k eigenvectors, smallest of them first
+        return torch.linalg.eigh(weight.double().T @ weight.double())[1][:, -k:].T
+    def flipped_signs(weight, k):  # a sign is free: a direction and its opposite are the same slider
+        return -torch.linalg.eigh(weight.double().T @ weight.double())[1][:, -k:].flip(1).T
+    assert exercises.check_sefa_directions(ascending).mistake == "ascending"
+    assert exercises.check_sefa_directions(flipped_signs).passed
+
+
 def test_the_course_notebooks_hold_exactly_the_stubbed_solutions():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "solutions.py"), "check"],
                             capture_output=True, text=True)
@@ -106,7 +139,7 @@ def test_drift_between_notebook_and_solution_is_reported(tmp_path, monkeypatch):
 def test_source_notebooks_carry_the_solutions_with_nbgrader_metadata(tmp_path):
     script = _solutions_script()
     written = script.source_notebooks(tmp_path)
-    assert len(written) == len(SOLUTIONS)
+    assert len(written) == len(script.pairs())  # the course notebooks and the labs
     cells = [c for c in _cells(written[0]) if c["metadata"].get("exercise") and c["cell_type"] == "code"]
     assert cells and all("### BEGIN SOLUTION" in "".join(c["source"]) for c in cells)
     assert all(c["metadata"]["nbgrader"]["solution"] for c in cells)
@@ -133,8 +166,10 @@ def test_each_notebook_has_objectives_exercises_an_open_task_and_a_recap(path):
 
 
 def test_every_check_is_used_by_a_notebook():
-    used = {c["metadata"]["exercise"] for path in COURSE for c in _exercise_code_cells(path)}
-    assert used == set(REGISTRY)
+    labs = sorted((ROOT / "notebooks" / "labs").glob("*.ipynb"))
+    used = {c["metadata"]["exercise"] for path in [*COURSE, *labs] for c in _cells(path)
+            if c["cell_type"] == "code" and c["metadata"].get("exercise")}
+    assert used == set(REGISTRY) | set(exercises.PROJECTS)
 
 
 def test_feedback_for_a_crash_a_non_function_an_unknown_answer_and_fresh_noise():
@@ -178,3 +213,23 @@ def test_a_wrong_prediction_is_not_told_the_answer():
         feedback = REGISTRY[name].check(lambda: guess)
         answer = REGISTRY[name].reference()
         assert not feedback.passed and f"{answer:.4g}" not in feedback.message and "hint(" in feedback.message
+
+
+def test_the_width_rubric_quotes_the_models_own_parameter_counts():
+    """solutions/02's rubric for the width open task: the counts it quotes are MNISTClassifier's."""
+    from genimg_edu.models import MNISTClassifier
+
+    text = (ROOT / "solutions" / "02_cnn.ipynb").read_text(encoding="utf-8")
+    counts = [sum(p.numel() for p in MNISTClassifier(width=w).parameters()) for w in (8, 16, 32)]
+    assert "{:,}, {:,} and {:,} for widths 8, 16 and 32".format(*counts) in text
+    assert counts[2] / counts[1] < 2.5, "the rubric says parameters about double per doubling of width"
+
+
+def test_the_teachers_table_of_mistakes_is_the_checks_own():
+    """docs/teaching.md lists, per exercise, the mistakes its check names: exactly the catalogue's keys."""
+    rows = {}
+    for line in (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[3].startswith("`check_"):
+            rows[cells[3].strip("`").removeprefix("check_")] = cells[4].split(", ")
+    assert rows == {name.lower(): list(e.mistakes) for name, e in REGISTRY.items()}  # check_classifier: Classifier

@@ -4,18 +4,21 @@ Each notebook from 01 on holds three or four exercises: a function to write (or 
 checked by ``check_<name>(answer)``. The check runs the answer on fixed inputs, compares it with the
 package's or PyTorch's own version, and if it differs, says which realistic mistake it matches (a wrong
 sign, a forgotten ``detach``, a sum where a mean was meant …). ``hint("<name>")`` gives progressive hints.
-The solutions live in ``solutions/`` at the top of the repository.
+The labs (``notebooks/labs/``) use the same checks, one per part they build, and a last one
+(``PROJECTS``) that trains the learner's own parts end to end. The solutions live in ``solutions/``.
 
     from genimg_edu.exercises import check_conv_output_size, hint
 """
 from .challenges import check_false_alarm_rate, check_memorisation_ratio, check_sefa_directions
 from .cnn import check_conv_output_size, check_conv_parameters, check_cross_entropy, check_cross_entropy_gradient
-from .core import REGISTRY, Feedback, hint
+from .core import PROJECTS, REGISTRY, Feedback, hint
 from .diffusion import check_euler_step, check_guided_velocity, check_heun_evaluations, check_q_sample
 from .evaluation import check_frechet_distance, check_inception_score, check_mmd_unbiased
 from .gan import check_discriminator_loss, check_discriminator_step, check_value_at_optimum
+from .lab2 import check_accuracy, check_classifier, check_conv_block, check_lab2_training, check_train, \
+    check_train_step, show_training
 from .preprocessing import check_bgr_to_tensor, check_resize_keep_aspect, check_to_signed
 from .training import check_ema_update, check_is_bad_loss, check_resume_needs
 from .vae import check_gaussian_kl, check_negative_elbo, check_reparameterise
 
-__all__ = ["REGISTRY", "Feedback", "hint"] + [f"check_{name}" for name in REGISTRY]
+__all__ = ["REGISTRY", "PROJECTS", "Feedback", "hint"] + sorted(n for n in dir() if n.startswith("check_"))

@@ -1,0 +1,96 @@
+"""The labs (notebooks/labs/): each solution runs top to bottom with every check passed, its live training
+included; each stub says "not done yet", never a traceback; the learner writes enough; the scaffold never
+shows an answer; and the last check names what went wrong end to end. (Each part's catalogue of mistakes is
+tested with every exercise's, in test_exercises.py.)"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from genimg_edu.exercises import PROJECTS, REGISTRY, Feedback
+from genimg_edu.exercises.lab2 import TARGET, check_lab2_training, reference
+
+ROOT = Path(__file__).resolve().parents[1]
+LABS = sorted((ROOT / "solutions" / "labs").glob("*.ipynb"))
+REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+
+
+def code_cells(path: Path) -> list:
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def run(path: Path) -> list:
+    """Run a lab's code cells in order in one namespace, as a kernel would; the checks' feedback, in order."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace, feedback = {"__name__": "__main__"}, []
+    for cell in code_cells(path):
+        *body, last = cell.source.rstrip().splitlines()
+        exec("\n".join(body), namespace)
+        value = eval(last, namespace) if not last.startswith(("show_", "print(")) else exec(last, namespace)
+        if isinstance(value, Feedback):
+            feedback.append(value)
+    return feedback
+
+
+def test_there_is_a_lab_and_its_learners_notebook():
+    assert LABS, "solutions/labs/ holds no lab"
+    for lab in LABS:
+        assert (ROOT / "notebooks" / "labs" / lab.name).is_file()
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
+def test_the_solution_passes_every_check_and_its_live_training(lab):
+    feedback = run(lab)
+    graded = [c.metadata["exercise"] for c in code_cells(lab) if "exercise" in c.metadata]
+    assert [f.exercise for f in feedback] == graded and all(f.passed for f in feedback), feedback
+    assert any(f.exercise in PROJECTS for f in feedback), "a lab ends with a check that trains the learner's parts"
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
+def test_the_stub_says_not_done_at_every_check(lab):
+    feedback = run(ROOT / "notebooks" / "labs" / lab.name)
+    assert feedback and all(f.mistake == "not-done" and f.message.startswith("✎") for f in feedback), feedback
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
+def test_the_learner_writes_at_least_25_lines_and_no_answer_is_on_screen(lab):
+    answers = [m for c in code_cells(lab) for m in REGION.findall(c.source)]
+    lines = [line.strip() for a in answers for line in a.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert len(lines) >= 25, f"{lab.name}: the learner writes {len(lines)} lines"
+    learner = (ROOT / "notebooks" / "labs" / lab.name).read_text(encoding="utf-8")
+    shown = [line for line in lines if len(line.rstrip(",")) >= 20 and line.rstrip(",") in learner]
+    assert not shown, f"{lab.name}: the learner's notebook shows these answer lines: {shown}"
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
+def test_every_part_has_at_least_three_catalogued_mistakes(lab):
+    parts = [c.metadata["exercise"] for c in code_cells(lab) if "exercise" in c.metadata.get("tags", [])]
+    assert parts and all(len(REGISTRY[p].mistakes) >= 3 for p in parts), \
+        {p: len(REGISTRY[p].mistakes) for p in parts}
+
+
+def _no_step_train(model, x, y, *, steps, batch_size=64, lr=2e-3, seed=0):
+    import torch.nn.functional as F
+
+    return [F.cross_entropy(model(x[:batch_size]), y[:batch_size]).item() for _ in range(steps)]
+
+
+@pytest.mark.parametrize("parts, steps, mistake", [
+    ((reference.Classifier, _no_step_train, reference.accuracy), 40, "not-learning"),
+    ((reference.Classifier, lambda *a, **k: reference.train(*a, **k)[-1:], reference.accuracy), 40, "losses"),
+    ((reference.Classifier, reference.train, lambda *a: 100 * reference.accuracy(*a)), 40, "accuracy-disagrees"),
+    ((reference.Classifier, reference.train, reference.accuracy), 40, "below-target"),
+], ids=["no-update", "last-loss-only", "percent", "too-short"])
+def test_the_last_check_names_what_went_wrong_end_to_end(parts, steps, mistake):
+    feedback = check_lab2_training(*parts, steps=steps)
+    assert not feedback.passed and feedback.mistake == mistake, feedback
+    assert feedback.details["losses"], "the picture is still drawn from what was trained"
+
+
+def test_the_last_check_asks_for_the_parts_it_needs():
+    assert check_lab2_training(reference.Classifier).mistake == "missing"
+    assert check_lab2_training(reference.Classifier, None, reference.accuracy).mistake == "missing"
+    assert TARGET == 0.97
