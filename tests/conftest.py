@@ -30,11 +30,11 @@ def cores() -> int:
 # The longest items first, so that `make test`'s two processes (`--dist loadscope` deals whole modules out
 # in collection order) do not end with one of them running a minute-long module while the other idles.
 # Seconds of one worker on the slowest machine so far (2026-12-07); the rest keep their order after these.
-LONGEST_FIRST = ["tests/browser/test_browser_widgets.py", "tests/test_quality_gates.py", "notebooks/04_vae.ipynb",
-                 "tests/test_sweep_scripts.py", "notebooks/06_evaluation.ipynb", "notebooks/02_cnn.ipynb",
-                 "notebooks/07_diffusion.ipynb", "notebooks/05_training.ipynb", "notebooks/03_gan.ipynb",
-                 "notebooks/08_challenges.ipynb", "tests/test_distributed.py", "tests/test_metrics.py",
-                 "tests/test_pretrain_script.py", "tests/test_grading.py", "tests/test_labs.py"]
+LONGEST_FIRST = ["tests/browser/test_browser_widgets.py", "tests/test_quality_gates.py", "tests/test_labs.py",
+                 "notebooks/04_vae.ipynb", "tests/test_sweep_scripts.py", "tests/test_grading.py",
+                 "notebooks/06_evaluation.ipynb", "notebooks/02_cnn.ipynb", "notebooks/07_diffusion.ipynb",
+                 "notebooks/05_training.ipynb", "notebooks/03_gan.ipynb", "notebooks/08_challenges.ipynb",
+                 "tests/test_distributed.py", "tests/test_metrics.py", "tests/test_pretrain_script.py"]
 
 
 def pytest_collection_modifyitems(config, items):

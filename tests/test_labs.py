@@ -10,6 +10,8 @@ import pytest
 
 from genimg_edu.exercises import PROJECTS, REGISTRY, Feedback
 from genimg_edu.exercises.lab2 import TARGET, check_lab2_training, reference
+from genimg_edu.exercises.lab4 import check_lab4_training
+from genimg_edu.exercises.lab4 import reference as vae
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "solutions" / "labs").glob("*.ipynb"))
@@ -94,3 +96,21 @@ def test_the_last_check_asks_for_the_parts_it_needs():
     assert check_lab2_training(reference.Classifier).mistake == "missing"
     assert check_lab2_training(reference.Classifier, None, reference.accuracy).mistake == "missing"
     assert TARGET == 0.97
+
+
+def _frozen_loss(x, x_logits, mu, logvar):  # the right number, but no gradient reaches the model
+    return vae.vae_loss(x, x_logits, mu, logvar).detach().requires_grad_()
+
+
+def _elbo_as_iwae(encoder, decoder, x, eps):  # the log-weights averaged: the ELBO, not the IWAE bound
+    return vae.log_weights(encoder, decoder, x, eps).mean(0)
+
+
+@pytest.mark.parametrize("loss, bound, mistake", [
+    (_frozen_loss, vae.iwae_bound, "not-learning"),
+    (vae.vae_loss, _elbo_as_iwae, "iwae-disagrees"),
+    (vae.vae_loss, vae.iwae_bound, "above-target"),
+], ids=["no-gradient", "elbo-as-iwae", "too-short"])
+def test_the_vae_labs_last_check_names_what_went_wrong(loss, bound, mistake):
+    feedback = check_lab4_training(vae.Encoder, vae.Decoder, vae.sample_latent, loss, bound, steps=20)
+    assert not feedback.passed and feedback.mistake == mistake, feedback

@@ -48,7 +48,7 @@ def prose(markdown: str) -> str:
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_markdown_cell_translated_from_its_current_text(nb):
     found = translations.problems(nb)
-    assert not found, "\n".join(found) + "\n→ python scripts/translations.py todo " + nb.name[:2]
+    assert not found, "\n".join(found) + "\n→ python scripts/translations.py todo " + translations.key(nb)
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
@@ -60,7 +60,7 @@ def test_generated_notebook_is_current(nb):
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_code_and_outputs_are_the_english_ones(nb):
-    zh_path = translations.OUT / nb.name
+    zh_path = translations.output(nb)
     if not zh_path.exists():
         pytest.fail(f"no notebooks/zh/{nb.name}")
     en, zh = (json.loads(p.read_text(encoding="utf-8"))["cells"] for p in (nb, zh_path))

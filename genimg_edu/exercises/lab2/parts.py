@@ -11,31 +11,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...fit import batch_indices
-from ..core import Exercise, Mistake, register, seeded
+from ..core import Exercise, Mistake, fixed_weights, register, seeded
 from .reference import Classifier, accuracy, conv_block, train, train_step
 
 _X_BLOCK = [torch.randn(2, 3, 12, 12, generator=seeded(0)), torch.rand(4, 1, 28, 28, generator=seeded(1))]
 _IN_OUT = [(3, 8), (1, 4)]
 
 
-# ---- how a module is judged: its weights set from a fixed generator, then its outputs --------------------
-def _set_weights(module: nn.Module) -> nn.Module:
-    """Give every Conv2d and Linear (in the order they were registered) weights from one fixed generator and
-    zero biases, so two modules of the same design compute the same function whatever their initialisation."""
-    g = seeded(7)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) / m.weight[0].numel() ** 0.5)
-                if m.bias is not None:
-                    m.bias.zero_()
-    return module
-
-
 def _block_trial(answer):
     out = []
     for (c_in, c_out), x in zip(_IN_OUT, _X_BLOCK):
-        block = _set_weights(answer(c_in, c_out))
+        block = fixed_weights(answer(c_in, c_out))
         out.append(block(x.clone()).detach())
     return out
 
@@ -84,7 +70,7 @@ def _classifier_trial(answer):
         torch.manual_seed(0)
         model = answer(width=width)
         out.append(sum(p.numel() for p in model.parameters()))
-    out.append(_set_weights(model)(_X_DIGITS.clone()).detach())
+    out.append(fixed_weights(model)(_X_DIGITS.clone()).detach())
     return out
 
 
@@ -188,7 +174,7 @@ class _Probe(Classifier):
 
 def _accuracy_trial(answer):
     torch.manual_seed(0)
-    model = _set_weights(_Probe())  # in training mode: dropout on, as a model is after its last step
+    model = fixed_weights(_Probe())  # in training mode: dropout on, as a model is after its last step
     x, y = torch.rand(300, 1, 28, 28, generator=seeded(4)), torch.randint(0, 10, (300,), generator=seeded(5))
     y[:120] = model.eval()(x[:120]).argmax(1)  # a fair share right, so that mistakes change the number
     model.train()
