@@ -53,7 +53,9 @@ except Exception as e:  # a failing cell: report it, keep the measurement
     error = f"{type(e).__name__}: {str(e)[-500:]}"
 seconds = time.perf_counter() - t
 kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, after it has exited
-print(json.dumps({"seconds": seconds, "maxrss_kb": kb, "error": error}))
+text = " ".join(o.get("text", "") or str(o.get("data", {}).get("text/plain", ""))
+                for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+print(json.dumps({"seconds": seconds, "maxrss_kb": kb, "error": error, "text": text[-20000:]}))
 """
 
 
@@ -79,8 +81,9 @@ def measure(notebook: Path, *, threads: int | None) -> dict:
     return {"seconds": round(r["seconds"], 1), "peak_rss_mb": round(rss_mb), "passed": r["rc"] == 0}
 
 
-def measure_live(notebook: Path, *, cores: int) -> dict:
-    """Execute one notebook with live widgets on `cores` cores, never writing it; seconds, peak MB, outcome."""
+def measure_live(notebook: Path, *, cores: int, output: bool = False) -> dict:
+    """Execute one notebook with live widgets on `cores` cores, never writing it; seconds, peak MB, outcome
+    (and, with `output`, the text its cells printed, under "output")."""
     if not hasattr(os, "sched_setaffinity"):
         raise SystemExit("--cores needs os.sched_setaffinity (Linux)")
     env = dict(os.environ, GENIMG_WIDGETS="live", GENIMG_THREADS=str(cores), OMP_NUM_THREADS=str(cores),
@@ -95,6 +98,8 @@ def measure_live(notebook: Path, *, cores: int) -> dict:
               "passed": r["error"] is None}
     if r["error"]:
         result["error"] = r["error"]
+    if output:
+        result["output"] = r["text"]
     return result
 
 
