@@ -64,11 +64,12 @@ def answer_key(quiz: RealOrGenerated) -> str:
 
 
 def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: int = 10, seed: int = 0,
-                           scale: int = 8):
+                           scale: int = 8, reveal: bool = False):
     """Show one image at a time with **Real** / **Generated** buttons, a running score and a New game button.
 
-    Without a browser (nbval) it shows all rounds as one grid, numbered from the left, with the answer
-    key folded away (click "answer key" to see it).
+    Without a browser (nbval, a notebook viewer) it shows all rounds as one grid, numbered from the left, and
+    says how to see the answers: the same call with ``reveal=True`` — never the key itself, so that a stored
+    notebook does not answer its own quiz.
     """
     from genimg_edu.runtime import is_live
     from genimg_edu.widgets.common import grid_png, show_static_png
@@ -79,7 +80,11 @@ def real_or_generated_quiz(real: torch.Tensor, fake: torch.Tensor, *, rounds: in
         from IPython.display import HTML, display
 
         show_static_png(grid_png(quiz.images, nrow=rounds, scale=3), f"{rounds} rounds, numbered from the left")
-        display(HTML(f"<details><summary>answer key</summary>{answer_key(quiz)}</details>"))
+        if reveal:
+            display(HTML(f"<b>Answer key:</b> {answer_key(quiz)}"))
+        else:
+            display(HTML("Write down <i>real</i> or <i>generated</i> for each, then run this call again with "
+                         "<code>reveal=True</code> to see the answers."))
         return None
 
     import ipywidgets as W

@@ -20,7 +20,7 @@ def test_quiz_rules_and_score():
         RealOrGenerated(real, fake[:5], rounds=10)
 
 
-def test_quiz_static_preview_folds_the_answer_key_away(monkeypatch):
+def test_quiz_static_preview_keeps_the_answer_key_until_asked(monkeypatch):
     import IPython.display
 
     from genimg_edu.quiz import RealOrGenerated, answer_key, real_or_generated_quiz
@@ -28,11 +28,14 @@ def test_quiz_static_preview_folds_the_answer_key_away(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
     real, fake = torch.zeros(10, 1, 28, 28), torch.ones(10, 1, 28, 28)
+    key = answer_key(RealOrGenerated(real, fake, rounds=6))
+    assert key.startswith("1: ") and key.count("·") == 5
     assert real_or_generated_quiz(real, fake, rounds=6) is None
     html = [o.data for o in shown if isinstance(o, IPython.display.HTML)]
-    key = answer_key(RealOrGenerated(real, fake, rounds=6))
-    assert html == [f"<details><summary>answer key</summary>{key}</details>"]
-    assert key.startswith("1: ") and key.count("·") == 5
+    assert len(html) == 1 and "reveal=True" in html[0] and key not in html[0]
+    shown.clear()
+    real_or_generated_quiz(real, fake, rounds=6, reveal=True)
+    assert [o.data for o in shown if isinstance(o, IPython.display.HTML)] == [f"<b>Answer key:</b> {key}"]
 
 
 def test_quiz_live_buttons_play_a_game(monkeypatch):
