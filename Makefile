@@ -15,10 +15,12 @@ TORCH ?= cpu
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN := $(VENV)/bin
-# make test runs tests/ in two processes side by side (pytest-xdist); each test module (and each notebook)
-# stays in one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
+# make test runs tests/ in three processes side by side (pytest-xdist) on a two-core machine: a third fills
+# the time the others spend waiting (a browser settling, a kernel starting, a sandboxed student sleeping) —
+# 571 s against 643 s on the slowest machine yet (2026-12-07). Each test module (and each notebook) stays in
+# one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
 # JOBS=0: all in one process.
-JOBS ?= 2
+JOBS ?= 3
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope
 STAMP := $(VENV)/.installed
 # nbval: compare stored outputs; widgets render their static preview (no browser attached).
@@ -32,8 +34,8 @@ NBVAL := $(NBVAL_OPTIONS) $(BIN)/python -m pytest $(NBVAL_FLAGS) -p no:cacheprov
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# One run of two processes for the tests and the notebooks together, so neither process idles while the other
-# finishes a long item; each notebook's kernel on one thread (outputs stored from two-thread runs replay the same).
+# One run of three processes for the tests and the notebooks together, so none idles while another finishes
+# a long item; each notebook's kernel on one thread (outputs stored from two-thread runs replay the same).
 test: $(STAMP)
 	GENIMG_THREADS=1 $(NBVAL_OPTIONS) $(PYTEST) $(NBVAL_FLAGS) tests notebooks --durations=25
 

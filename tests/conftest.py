@@ -1,6 +1,6 @@
 """Shared fixtures: one CPU thread per test, so tiny models run fast beside other jobs.
 
-`make test` runs the tests in two worker processes (pytest-xdist, ``-n 2``), each test on one thread;
+`make test` runs the tests in three worker processes (pytest-xdist, ``-n 3``), each test on one thread;
 the few heavy tests that use more threads ask for `cores`, their worker's share of the machine, so
 that no worker's threads wait on another's.
 """
@@ -27,14 +27,14 @@ def cores() -> int:
     return max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
-# The longest items first, so that `make test`'s two processes (`--dist loadscope` deals whole modules out
-# in collection order) do not end with one of them running a minute-long module while the other idles.
-# Seconds of one worker on the slowest machine so far (2026-12-07); the rest keep their order after these.
-LONGEST_FIRST = ["tests/browser/test_browser_widgets.py", "tests/test_quality_gates.py", "tests/test_labs.py",
-                 "notebooks/04_vae.ipynb", "tests/test_sweep_scripts.py", "tests/test_grading.py",
-                 "notebooks/06_evaluation.ipynb", "notebooks/02_cnn.ipynb", "notebooks/07_diffusion.ipynb",
-                 "notebooks/05_training.ipynb", "notebooks/03_gan.ipynb", "notebooks/08_challenges.ipynb",
-                 "tests/test_distributed.py", "tests/test_metrics.py", "tests/test_pretrain_script.py"]
+# The longest items first, so that `make test`'s processes (`--dist loadscope` deals whole modules out in
+# collection order) do not end with one of them running a minute-long module while the others idle.
+# Ordered by seconds in one process on the slowest machine so far (2026-12-07); the rest keep their order.
+LONGEST_FIRST = ["tests/test_quality_gates.py", "tests/browser/test_browser_widgets.py", "tests/test_sweep_scripts.py",
+                 "notebooks/04_vae.ipynb", "notebooks/02_cnn.ipynb", "notebooks/06_evaluation.ipynb",
+                 "notebooks/07_diffusion.ipynb", "notebooks/03_gan.ipynb", "notebooks/08_challenges.ipynb",
+                 "tests/test_labs.py", "notebooks/05_training.ipynb", "tests/test_metrics.py", "tests/test_grading.py",
+                 "tests/test_pretrain_script.py", "tests/test_distributed.py"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -2,6 +2,7 @@
 included; each stub says "not done yet", never a traceback; the learner writes enough; the scaffold never
 shows an answer; and the last check names what went wrong end to end. (Each part's catalogue of mistakes is
 tested with every exercise's, in test_exercises.py.)"""
+import ast
 import re
 from pathlib import Path
 
@@ -29,10 +30,11 @@ def run(path: Path) -> list:
     matplotlib.use("Agg")
     namespace, feedback = {"__name__": "__main__"}, []
     for cell in code_cells(path):
-        *body, last = cell.source.rstrip().splitlines()
-        exec("\n".join(body), namespace)
-        value = eval(last, namespace) if not last.startswith(("show_", "print(")) else exec(last, namespace)
-        if isinstance(value, Feedback):
+        tree = ast.parse(cell.source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, str(path), "exec"), namespace)
+        value = eval(compile(ast.Expression(last.value), str(path), "eval"), namespace) if last else None
+        if isinstance(value, Feedback):  # what the cell shows, as a kernel would display its last expression
             feedback.append(value)
     return feedback
 
