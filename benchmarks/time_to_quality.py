@@ -53,7 +53,7 @@ def run(kind: str, recipe: str, budgets: list[float], seed: int = 0) -> list[dic
     rows, done = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for budget in budgets:
-            history = fit(step, (x,), max_seconds=budget - done, batch_size=batch_size, seed=seed,
+            history = fit(step, (x,), max_seconds=max(0.0, budget - done), batch_size=batch_size, seed=seed,
                           checkpoint=Path(tmp) / "run.pt", reporter=None, log_every=0)
             done = history["seconds"]
             rows.append({"seconds": budget, "steps": history["steps"], **measure(kind, step)})
