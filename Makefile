@@ -16,9 +16,10 @@ TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN := $(VENV)/bin
 # make test runs tests/ in three processes side by side (pytest-xdist) on a two-core machine: a third fills
-# the time the others spend waiting (a browser settling, a kernel starting, a sandboxed student sleeping) —
-# 571 s against 643 s on the slowest machine yet (2026-12-07). Each test module (and each notebook) stays in
-# one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
+# the time the others spend waiting (a browser settling, a kernel starting, a sandboxed student sleeping).
+# On the slowest machine yet (2026-12-07) three took 571, 597 and 668 s, two 643 s (that machine's speed
+# varied by 15 % between runs). Each test module (and each notebook) stays in one process, so its expensive
+# fixtures (generated samples, a JupyterLab server) are made once.
 # JOBS=0: all in one process.
 JOBS ?= 3
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope
