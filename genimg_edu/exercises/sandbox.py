@@ -77,12 +77,10 @@ def grade_cell(name: str, source: str, seconds: float, namespace: dict) -> dict:
                 "stopped (an endless loop? a training run left in?)."}
     except NotImplementedError:
         return {"status": "not done", "mistake": "not-done", "message": "not done yet."}
-    except OSError as e:
-        if e.errno != errno.EFBIG:
-            return {"status": "error", "mistake": "error", "message": f"the cell raised {type(e).__name__}: {e}"[:500]}
-        return {"status": "error", "mistake": "output", "message": "the cell printed or wrote more than "
-                f"{resource.getrlimit(resource.RLIMIT_FSIZE)[0] // 2**20} MB and was stopped."}
     except Exception as e:  # noqa: BLE001 — an answer may raise anything; it is reported, not fatal
+        if isinstance(e, OSError) and e.errno == errno.EFBIG:  # past the output limit
+            return {"status": "error", "mistake": "output", "message": "the cell printed or wrote more than "
+                    f"{resource.getrlimit(resource.RLIMIT_FSIZE)[0] // 2**20} MB and was stopped."}
         return {"status": "error", "mistake": "error", "message": f"the cell raised {type(e).__name__}: {e}"[:500]}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

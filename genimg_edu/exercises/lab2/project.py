@@ -10,11 +10,11 @@ from ..core import Feedback, Project, register_project
 from . import reference
 
 TARGET = 0.97  # test accuracy the lab's live training must reach
+TITLE = "Lab 2.6 · your classifier, trained"
 
 
 def _run_lab(*, Classifier, train, accuracy, steps: int = 1000, width: int = 16) -> Feedback:
     """Train the learner's Classifier with the learner's loop; judge it with the package's accuracy."""
-    title = "Lab 2.6 · your classifier, trained"
     x_train, y_train = load_dataset("mnist", "train")
     x_test, y_test = load_dataset("mnist", "test")
     torch.manual_seed(0)
@@ -28,7 +28,7 @@ def _run_lab(*, Classifier, train, accuracy, steps: int = 1000, width: int = 16)
     head = min(50, max(1, len(losses) // 4))
 
     def fail(key, message):
-        return Feedback("lab2_training", False, key, f"✗ {title}: {message}", details)
+        return Feedback("lab2_training", False, key, f"✗ {TITLE}: {message}", details)
     if len(losses) != steps:
         return fail("losses", f"train returned {len(losses)} losses for {steps} steps: one per step.")
     if not sum(losses[-head:]) < 0.5 * sum(losses[:head]):
@@ -41,12 +41,12 @@ def _run_lab(*, Classifier, train, accuracy, steps: int = 1000, width: int = 16)
     if measured < TARGET:
         return fail("below-target", f"test accuracy {measured:.1%} after {steps} steps, below {TARGET:.0%}: "
                                     "train longer (steps=...) or look at your loss curve.")
-    return Feedback("lab2_training", True, None, f"✓ {title}: test accuracy {measured:.1%} after {steps} steps "
+    return Feedback("lab2_training", True, None, f"✓ {TITLE}: test accuracy {measured:.1%} after {steps} steps "
                     f"({seconds:.0f} s); your accuracy agrees.", details)
 
 
 check_lab2_training = register_project(Project(
-    name="lab2_training", title="Lab 2.6 · your classifier, trained", parts=("Classifier", "train", "accuracy"),
+    name="lab2_training", title=TITLE, parts=("Classifier", "train", "accuracy"),
     run=_run_lab))
 
 
