@@ -1,7 +1,7 @@
 """How good does each model get in 15, 30 and 60 seconds of training on this machine?
 
     python benchmarks/time_to_quality.py            # ~6 min on an idle 2-core machine
-    python benchmarks/time_to_quality.py --budgets 2 4 --out /tmp/ttq.json   # a quick check
+    python benchmarks/time_to_quality.py --budgets 2 4 --samples 100 --out /tmp/ttq.json   # a quick check
 
 The course's recipe and a plain textbook baseline (`genimg_edu.recipes`: "course-gan" / "plain-gan",
 "course-vae" / "plain-vae") are measured side by side in one run, for a GAN and for a VAE. Training runs through `fit` in segments
@@ -35,11 +35,11 @@ RECIPES = {"gan": {"course": "course-gan", "plain": "plain-gan"},  # genimg_edu.
 
 
 @torch.no_grad()
-def measure(kind: str, step) -> dict:
+def measure(kind: str, step, samples: int = 1000) -> dict:
     if kind == "gan":
         G = step.sampler
         G.eval()
-        report = mnist_quality(G.sample(1000, generator=torch.Generator().manual_seed(1)))
+        report = mnist_quality(G.sample(samples, generator=torch.Generator().manual_seed(1)))
         return {"is_ratio": round(report["is_ratio"], 3), "fd_ratio": round(report["fd_ratio"], 2)}
     x_test, _ = load_dataset("mnist", "test")
     model = step.modules["model"].eval()
@@ -47,7 +47,7 @@ def measure(kind: str, step) -> dict:
     return {"test_neg_elbo": round(float(-elbo.mean()), 2)}
 
 
-def run(kind: str, recipe: str, budgets: list[float], seed: int = 0) -> list[dict]:
+def run(kind: str, recipe: str, budgets: list[float], seed: int = 0, samples: int = 1000) -> list[dict]:
     step, (x,) = recipes.build(RECIPES[kind][recipe], seed=seed)
     batch_size = recipes.get(RECIPES[kind][recipe]).batch_size
     rows, done = [], 0.0
@@ -56,7 +56,7 @@ def run(kind: str, recipe: str, budgets: list[float], seed: int = 0) -> list[dic
             history = fit(step, (x,), max_seconds=max(0.0, budget - done), batch_size=batch_size, seed=seed,
                           checkpoint=Path(tmp) / "run.pt", reporter=None, log_every=0)
             done = history["seconds"]
-            rows.append({"seconds": budget, "steps": history["steps"], **measure(kind, step)})
+            rows.append({"seconds": budget, "steps": history["steps"], **measure(kind, step, samples)})
             step.train()
             print(f"{kind} {recipe} {budget:>4} s: {rows[-1]}", flush=True)
     return rows
@@ -78,17 +78,21 @@ def update_readme(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budgets", type=float, nargs="+", default=[15, 30, 60], help="seconds of training")
+    parser.add_argument("--samples", type=int, default=1000, help="GAN samples per measurement (a quick check: 100)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "time_to_quality.json")
     parser.add_argument("--no-readme", action="store_true", help="do not update the README table")
     args = parser.parse_args()
+    if args.samples < 20:
+        parser.error(f"--samples must be at least 20 (a covariance of the features), got {args.samples}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     pretrained.load("cnn-mnist")  # fail early if the metrics classifier is missing
     env = "".join(f"{k}={os.environ[k]} " for k in ("GENIMG_THREADS",) if k in os.environ)
-    result = {**run_record(f"{env}python benchmarks/time_to_quality.py", threads=threads),
-              "budgets": sorted(args.budgets),
+    quick = f" --samples {args.samples}" if args.samples != parser.get_default("samples") else ""
+    result = {**run_record(f"{env}python benchmarks/time_to_quality.py{quick}", threads=threads),
+              "budgets": sorted(args.budgets), "samples": args.samples,
               "recipes": {k: {r: f"{name}: {recipes.get(name).doc}" for r, name in v.items()} for k, v in RECIPES.items()}}
     for kind in RECIPES:
-        result[kind] = {recipe: run(kind, recipe, sorted(args.budgets)) for recipe in RECIPES[kind]}
+        result[kind] = {recipe: run(kind, recipe, sorted(args.budgets), samples=args.samples) for recipe in RECIPES[kind]}
     write_json(args.out, result)
     if not args.no_readme:
         update_readme(result)

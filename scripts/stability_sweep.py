@@ -1,7 +1,7 @@
 """Precompute notebook 05's stability lab: GAN and VAE settings compared on MNIST, too slow to run live.
 
     python scripts/stability_sweep.py                 # ~25 min on 1 thread → genimg_edu/results/stability.json
-    python scripts/stability_sweep.py --steps 20 --out /tmp/s.json   # a quick check that it runs
+    python scripts/stability_sweep.py --steps 20 --samples 100 --out /tmp/s.json   # a quick check that it runs
 
 GANs: the small DCGAN of recipe "sweep-gan" (`genimg_edu.recipes`, width 32) trained with `fit` under each
 setting, its quality (classifier Inception Score and Fréchet distance ratios,
@@ -47,15 +47,15 @@ VAE_SETTINGS = {f"β = {b}" + (", KL warm-up" if w else ""): dict(beta=b, kl_war
                 for b in (0.5, 1.0, 4.0, 16.0) for w in (0, 1000)}
 
 
-def gan_run(options, steps: int, every: int, seed: int) -> list[dict]:
+def gan_run(options, steps: int, every: int, seed: int, samples: int = 500) -> list[dict]:
     g_opts, d_opts, step_opts = options
     step, (x,) = recipes.build("sweep-gan", seed=seed, model=g_opts, disc=d_opts, **step_opts)
     classifier = instrument("cnn-mnist")  # the protocol's instrument: its reference statistics are kept
 
     def measure(step, k):
         step.G.eval()
-        samples = step.G.sample(500, generator=torch.Generator().manual_seed(1))
-        return {k: round(v, 4) for k, v in mnist_quality(samples, classifier=classifier, reference="val").items()
+        images = step.G.sample(samples, generator=torch.Generator().manual_seed(1))
+        return {k: round(v, 4) for k, v in mnist_quality(images, classifier=classifier, reference="val").items()
                 if k in ("is_ratio", "fd_ratio")}
 
     history = fit(step, (x,), max_steps=steps, batch_size=recipes.get("sweep-gan").batch_size, seed=seed,
@@ -81,27 +81,33 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000, help="GAN steps per setting (VAE: the same number)")
     parser.add_argument("--every", type=int, help="measure GAN quality every this many steps (default steps/6)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", type=int, default=500,
+                        help="samples per GAN measurement, against as many val digits (a quick check: 100)")
     parser.add_argument("--out", type=Path, default=ROOT / "genimg_edu" / "results" / "stability.json")
     parser.add_argument("--only", nargs="+", metavar="SETTING",
                         help="run only these settings and merge them into an existing --out file")
     args = parser.parse_args()
+    if args.samples < 20:
+        parser.error(f"--samples must be at least 20 (a covariance of the features), got {args.samples}")
     unknown = set(args.only or []) - set(GAN_SETTINGS) - set(VAE_SETTINGS)
     if unknown:
         parser.error(f"unknown settings {sorted(unknown)}; expected some of {[*GAN_SETTINGS, *VAE_SETTINGS]}")
     threads = set_threads(int(os.environ.get("GENIMG_THREADS", 2)))
     every = args.every or max(1, args.steps // 6)
-    steps_arg = f" --steps {args.steps}" if args.steps != parser.get_default("steps") else ""
+    steps_arg = "".join(f" --{k} {getattr(args, k)}" for k in ("steps", "samples")
+                        if getattr(args, k) != parser.get_default(k))
     result = {**run_record(f"python scripts/stability_sweep.py{steps_arg}", threads=threads),
-              "steps": args.steps, "seed": args.seed, "gan": {}, "vae": {}}
+              "steps": args.steps, "seed": args.seed, "samples": args.samples, "gan": {}, "vae": {}}
     if args.only:  # add to an earlier sweep made with the same settings
         earlier = json.loads(args.out.read_text(encoding="utf-8"))
-        if (earlier["steps"], earlier["seed"]) != (args.steps, args.seed):
-            parser.error(f"{args.out} was made with --steps {earlier['steps']} and seed {earlier['seed']}")
+        made = (earlier["steps"], earlier["seed"], earlier.get("samples", 500))
+        if made != (args.steps, args.seed, args.samples):
+            parser.error(f"{args.out} was made with --steps {made[0]}, seed {made[1]} and --samples {made[2]}")
         result = dict(earlier, only_updated=sorted(set(earlier.get("only_updated", [])) | set(args.only)))
     wanted = lambda name: not args.only or name in args.only  # noqa: E731
     for name, options in GAN_SETTINGS.items():
         if wanted(name):
-            result["gan"][name] = gan_run(options, args.steps, every, args.seed)
+            result["gan"][name] = gan_run(options, args.steps, every, args.seed, args.samples)
             print(f"{name}: {result['gan'][name][-2:]}", flush=True)
     result["gan"] = {name: result["gan"][name] for name in GAN_SETTINGS if name in result["gan"]}  # keep the order
     for name, options in VAE_SETTINGS.items():

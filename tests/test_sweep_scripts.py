@@ -39,7 +39,8 @@ def _readme_table(module: str, marker: str, result: dict, tmp_path, monkeypatch)
 
 def test_stability_sweep_writes_every_setting(tmp_path, monkeypatch):
     out = tmp_path / "stability.json"
-    _run(monkeypatch, "scripts/stability_sweep.py", "--steps", "2", "--every", "2", "--out", str(out))
+    _run(monkeypatch, "scripts/stability_sweep.py", "--steps", "2", "--every", "2", "--samples", "100",
+         "--out", str(out))
     result = json.loads(out.read_text(encoding="utf-8"))
     import stability_sweep
 
@@ -48,12 +49,13 @@ def test_stability_sweep_writes_every_setting(tmp_path, monkeypatch):
     first = result["gan"]["baseline (hinge, SN, β1 = 0.5)"]
     assert first[0]["step"] == 2 and 0 < first[0]["is_ratio"] and first[-1]["status"] == "finished"
     assert all(0 <= r["active_units"] <= 16 for r in result["vae"].values())
-    assert result["command"] == "python scripts/stability_sweep.py --steps 2"
+    assert result["command"] == "python scripts/stability_sweep.py --steps 2 --samples 100" and result["samples"] == 100
 
 
 def test_time_to_quality_measures_both_recipes_and_writes_the_readme_table(tmp_path, monkeypatch):
     out = tmp_path / "ttq.json"
-    _run(monkeypatch, "benchmarks/time_to_quality.py", "--budgets", "0.5", "1", "--out", str(out), "--no-readme")
+    _run(monkeypatch, "benchmarks/time_to_quality.py", "--budgets", "0.5", "1", "--samples", "100", "--out", str(out),
+         "--no-readme")
     result = json.loads(out.read_text(encoding="utf-8"))
     for kind, key in (("gan", "is_ratio"), ("vae", "test_neg_elbo")):
         for recipe in ("course", "plain"):
