@@ -39,7 +39,7 @@ def main() -> None:
     for lab in labs:
         for cores in args.cores:
             r = measure_live(lab, cores=cores, output=True)  # the whole lab, pinned to `cores`, its peak memory
-            found = re.search(r"after [\d,]+ steps \((\d+) s\)", r.pop("output"))  # the last check's report
+            found = re.search(r"after [\d,]+ (?:steps|rounds) \((\d+) s\)", r.pop("output"))  # the last check's report
             r["live_training_seconds"] = float(found[1]) if found else None
             r["within_budget"] = bool(r["passed"] and found and r["peak_rss_mb"] <= BUDGET_MB
                                       and r["live_training_seconds"] <= BUDGET_TRAINING_SECONDS)

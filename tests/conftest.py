@@ -29,12 +29,13 @@ def cores() -> int:
 
 # The longest items first, so that `make test`'s processes (`--dist loadscope` deals whole modules out in
 # collection order) do not end with one of them running a minute-long module while the others idle.
-# Ordered by seconds in one process on the slowest machine so far (2026-12-07); the rest keep their order.
-LONGEST_FIRST = ["tests/test_quality_gates.py", "tests/browser/test_browser_widgets.py", "tests/test_sweep_scripts.py",
-                 "notebooks/04_vae.ipynb", "notebooks/02_cnn.ipynb", "notebooks/06_evaluation.ipynb",
-                 "notebooks/07_diffusion.ipynb", "notebooks/03_gan.ipynb", "notebooks/08_challenges.ipynb",
-                 "tests/test_labs.py", "notebooks/05_training.ipynb", "tests/test_metrics.py", "tests/test_grading.py",
-                 "tests/test_pretrain_script.py", "tests/test_distributed.py"]
+# Ordered by seconds in `make test` on the slowest machine so far (2026-12-07, its second session); the rest
+# keep their order.
+LONGEST_FIRST = ["tests/test_labs.py", "tests/browser/test_browser_widgets.py", "notebooks/04_vae.ipynb",
+                 "tests/test_quality_gates.py", "tests/test_sweep_scripts.py", "notebooks/02_cnn.ipynb",
+                 "notebooks/06_evaluation.ipynb", "notebooks/07_diffusion.ipynb", "notebooks/03_gan.ipynb",
+                 "notebooks/08_challenges.ipynb", "tests/test_grading.py", "notebooks/05_training.ipynb",
+                 "tests/test_distributed.py", "tests/test_metrics.py", "tests/test_pretrain_script.py"]
 
 
 def pytest_collection_modifyitems(config, items):

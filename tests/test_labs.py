@@ -11,6 +11,8 @@ import pytest
 
 from genimg_edu.exercises import PROJECTS, REGISTRY, Feedback
 from genimg_edu.exercises.lab2 import TARGET, check_lab2_training, reference
+from genimg_edu.exercises.lab3 import check_lab3_training
+from genimg_edu.exercises.lab3 import reference as gan
 from genimg_edu.exercises.lab4 import check_lab4_training
 from genimg_edu.exercises.lab4 import reference as vae
 
@@ -45,12 +47,33 @@ def test_there_is_a_lab_and_its_learners_notebook():
         assert (ROOT / "notebooks" / "labs" / lab.name).is_file()
 
 
-@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
-def test_the_solution_passes_every_check_and_its_live_training(lab):
+def solution_passes(lab: Path) -> None:
     feedback = run(lab)
     graded = [c.metadata["exercise"] for c in code_cells(lab) if "exercise" in c.metadata]
     assert [f.exercise for f in feedback] == graded and all(f.passed for f in feedback), feedback
     assert any(f.exercise in PROJECTS for f in feedback), "a lab ends with a check that trains the learner's parts"
+
+
+# One class per lab: `make test`'s processes (pytest-xdist, --dist loadscope) deal out classes, so the three live
+# trainings (a minute or two each) run side by side instead of one after another in one process.
+class TestLab2Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab2_cnn.ipynb")
+
+
+class TestLab3Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab3_dcgan.ipynb")
+
+
+class TestLab4Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab4_vae.ipynb")
+
+
+def test_every_lab_solution_is_run_above():
+    run_above = {name.removeprefix("Test").removesuffix("Solution").lower() for name in globals() if name.startswith("TestLab")}
+    assert run_above == {lab.stem.split("_")[0] for lab in LABS}
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
@@ -116,3 +139,57 @@ def _elbo_as_iwae(encoder, decoder, x, eps):  # the log-weights averaged: the EL
 def test_the_vae_labs_last_check_names_what_went_wrong(loss, bound, mistake):
     feedback = check_lab4_training(vae.Encoder, vae.Decoder, vae.sample_latent, loss, bound, steps=20)
     assert not feedback.passed and feedback.mistake == mistake, feedback
+
+
+def test_the_gan_labs_round_makes_exactly_the_packages_hinge_update():
+    """Lab 3's round, written out by the learner, is GANStep's update with the hinge loss, Adam(β1 = 0.5) and no
+    stabiliser on top — so the lab's live training (IS ≥ 0.6 × real after 1,000 rounds, in the solution's run
+    above) is also the live gate of the package's GAN training, which `fit` runs with the same step."""
+    import copy
+
+    import torch
+
+    from genimg_edu.exercises.lab3 import reference as gan
+    from genimg_edu.models import DCGANDiscriminator, DCGANGenerator
+    from genimg_edu.runtime import noise
+    from genimg_edu.steps import GANStep
+
+    torch.manual_seed(0)
+    G, D = DCGANGenerator(z_dim=8, width=4), DCGANDiscriminator(width=4)
+    step = GANStep(copy.deepcopy(G), copy.deepcopy(D), loss="hinge", lr_g=2e-3, lr_d=2e-3, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    for k in range(3):
+        z = noise(16, 8, generator=torch.Generator().manual_seed(k))
+        ours = gan.gan_round(G, D, opt_g, opt_d, x * 2 - 1, z)
+        theirs = step((x,), torch.Generator().manual_seed(k))
+        assert ours == pytest.approx((theirs["d_loss"], theirs["g_loss"]), abs=1e-5), k
+    for a, b in zip([*G.state_dict().values(), *D.state_dict().values()],
+                    [*step.G.state_dict().values(), *step.D.state_dict().values()]):
+        assert torch.allclose(a.float(), b.float(), atol=1e-5)
+
+
+def _history_only(G, D, x, *, steps):  # forgot to return the average
+    return gan.train_gan(G, D, x, steps=steps)[0]
+
+
+def _one_round_short(G, D, x, *, steps):
+    history, G_avg = gan.train_gan(G, D, x, steps=steps)
+    return history[:-1], G_avg
+
+
+def _nan_losses(G, D, x, *, steps):
+    history, G_avg = gan.train_gan(G, D, x, steps=steps)
+    return [(float("nan"), g) for _, g in history], G_avg
+
+
+@pytest.mark.parametrize("train_gan, steps, mistakes", [
+    (_history_only, 2, {"returns"}),
+    (_one_round_short, 2, {"losses"}),
+    (_nan_losses, 2, {"not-finite"}),
+    (gan.train_gan, 10, {"below-target", "collapsed"}),
+], ids=["history-only", "one-round-short", "nan", "too-short"])
+def test_the_gan_labs_last_check_names_what_went_wrong(train_gan, steps, mistakes):
+    feedback = check_lab3_training(gan.Generator, gan.Discriminator, train_gan, steps=steps)
+    assert not feedback.passed and feedback.mistake in mistakes, feedback

@@ -17,6 +17,8 @@ from .evaluation import check_frechet_distance, check_inception_score, check_mmd
 from .gan import check_discriminator_loss, check_discriminator_step, check_value_at_optimum
 from .lab2 import check_accuracy, check_classifier, check_conv_block, check_lab2_training, check_train, \
     check_train_step, show_training
+from .lab3 import check_d_loss, check_discriminator, check_g_loss, check_gan_round, check_generator, \
+    check_lab3_training, check_train_gan, show_gan
 from .lab4 import check_decoder, check_encoder, check_iwae_bound, check_lab4_training, check_sample_latent, \
     check_vae_loss, show_vae
 from .preprocessing import check_bgr_to_tensor, check_resize_keep_aspect, check_to_signed

@@ -273,21 +273,5 @@ def hint(name: str, level: int | None = None) -> Hint:
     return Hint(f"Hint {level}/{len(hints)} for {name}: {hints[level - 1]}{more}")
 
 
-def fixed_weights(module: torch.nn.Module) -> torch.nn.Module:
-    """Give every Conv2d, ConvTranspose2d and Linear of `module` (in the order they were registered) weights from
-    one fixed generator and zero biases, so that two modules of the same design compute the same function
-    whatever their own initialisation: how a lab's check compares a learner's module with its reference."""
-    g = seeded(7)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
-                fan_in = m.weight[0].numel() if not isinstance(m, torch.nn.ConvTranspose2d) else \
-                    m.weight.shape[0] * m.weight[0, 0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=g) / fan_in ** 0.5)
-                if m.bias is not None:
-                    m.bias.zero_()
-    return module
-
-
 def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...fit import batch_indices
-from ..core import Exercise, Mistake, fixed_weights, register, seeded
+from ..core import Exercise, Mistake, register, seeded
+from ..weights import fixed_weights
 from .reference import Classifier, accuracy, conv_block, train, train_step
 
 _X_BLOCK = [torch.randn(2, 3, 12, 12, generator=seeded(0)), torch.rand(4, 1, 28, 28, generator=seeded(1))]

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core import Exercise, Mistake, fixed_weights, register, seeded
+from ..core import Exercise, Mistake, register, seeded
+from ..weights import fixed_weights
 from ..vae import _ELBO_LOGVAR, _ELBO_MU, _X, _X_LOGITS, _elbo_wrong, _reparam_trial, _reparam_wrong
 from . import reference
 
