@@ -234,3 +234,27 @@ def test_the_teachers_table_of_mistakes_is_the_checks_own():
         if len(cells) == 5 and cells[3].startswith("`check_"):
             rows[cells[3].strip("`").removeprefix("check_")] = cells[4].split(", ")
     assert rows == {name.lower(): list(e.mistakes) for name, e in REGISTRY.items()}  # check_classifier: Classifier
+
+
+def test_a_worked_answer_waits_collapsed_below_its_exercise():
+    """The cells that show an exercise's answer (`answer_to` in their metadata) come after the exercise's check
+    and are collapsed (`jupyter.source_hidden`: JupyterLab shows a ⋯ bar), and the task says where the answer
+    is — in both editions: no answer stands open on screen before it is due."""
+    import nbformat
+
+    hidden = set()
+    for path in sorted([*(ROOT / "notebooks").glob("0*.ipynb"), *(ROOT / "notebooks" / "zh").glob("0*.ipynb")]):
+        cells = nbformat.read(path, as_version=4).cells
+        checks = {c.metadata["exercise"]: i for i, c in enumerate(cells)
+                  if c.cell_type == "code" and "exercise" in c.metadata.get("tags", [])}
+        tasks = {c.metadata["exercise"]: c.source for c in cells
+                 if c.cell_type == "markdown" and "exercise" in c.metadata.get("tags", [])}
+        for i, cell in enumerate(cells):
+            for name in cell.metadata.get("answer_to", []):
+                assert checks.get(name, len(cells)) < i, f"{path.name}: the answer to {name} stands before its check"
+                assert cell.metadata.get("jupyter", {}).get("source_hidden"), f"{path.name}: the answer to {name} is open"
+                assert any("⋯" in tasks[n] for n in cell.metadata["answer_to"]), \
+                    f"{path.name}: no task of {cell.metadata['answer_to']} says where the answer is"
+                hidden.add((path.parent.name, name))
+    answered = {"conv_output_size", "cross_entropy", "cross_entropy_gradient", "discriminator_step", "negative_elbo"}
+    assert hidden == {(edition, n) for edition in ("notebooks", "zh") for n in answered}, hidden
