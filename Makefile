@@ -17,9 +17,9 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN := $(VENV)/bin
 # make test runs tests/ in three processes side by side (pytest-xdist) on a two-core machine: a third fills
 # the time the others spend waiting (a browser settling, a kernel starting, a sandboxed student sleeping).
-# On the slowest machine yet (2026-12-07) three took 571, 597 and 668 s, two 643 s (that machine's speed
-# varied by 15 % between runs). Each test module (and each notebook) stays in one process, so its expensive
-# fixtures (generated samples, a JupyterLab server) are made once.
+# On a slow machine (2026-12-07, a cnn-mnist step 85 ms) three took 571, 597 and 668 s, two 643 s (its speed
+# varied by 15 % between runs). Each test module, test class (each lab's live training has one) and notebook
+# stays in one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
 # JOBS=0: all in one process.
 JOBS ?= 3
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope

@@ -1,7 +1,7 @@
 """Reading, resizing and augmenting images before they reach a network.
 
 Images are NumPy ``(H, W, 3)`` uint8 RGB arrays, 0..255 (grayscale ``(H, W)``
-where it makes sense); `read_image` turns OpenCV's BGR into RGB, so
+where it makes sense); `read_image` (from `genimg_edu.imagefile`) turns OpenCV's BGR into RGB, so
 ``img[..., 0]`` is red. Networks want float ``(C, H, W)`` tensors in ``[0, 1]``
 or ``[-1, 1]``: `to_tensor` and `to_image` cross that border both ways.
 """
@@ -10,86 +10,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
 from genimg_edu import validate
+from genimg_edu.imagefile import ImageReadError, decode_image, read_image  # noqa: F401  (their home before)
 
 INTERPOLATIONS = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
                   "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}
 VALUE_RANGES = ((0, 1), (-1, 1))
-_FORMATS = "expected PNG, JPEG, BMP, TIFF, WebP or another format OpenCV can decode"
-
-
-class ImageReadError(ValueError):
-    """A file exists but does not hold an image we can decode (empty, truncated, not an image)."""
-
-
-def _is_truncated(data: bytes) -> bool:
-    """True for a PNG without its ``IEND`` chunk or a JPEG with no end marker ``FF D9`` after its first scan.
-
-    Some OpenCV versions decode a cut JPEG with only a warning (missing rows
-    come back grey), so we check ourselves. ``FF D9`` cannot occur inside a
-    scan (a data byte ``FF`` is stored as ``FF 00``) but can in an EXIF
-    thumbnail, so we hop over the header segments by their lengths first.
-    """
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return b"IEND" not in data
-    if not data.startswith(b"\xff\xd8"):
-        return False  # other formats: trust the decoder
-    i = 2
-    while i + 4 <= len(data) and data[i] == 0xFF and data[i + 1] != 0xDA:  # 0xDA: start of scan
-        i += 1 if data[i + 1] == 0xFF else 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return data.find(b"\xff\xd9", i) == -1
-
-
-def read_image(path, *, alpha: str = "white") -> np.ndarray:
-    """Read any image OpenCV can decode as ``(H, W, 3)`` uint8 RGB; never returns None.
-
-    - grayscale is repeated into three channels;
-    - 16-bit images are scaled to 8 bits with rounding (``round(v / 257)``);
-      float images are assumed to lie in ``[0, 1]``;
-    - transparency: ``alpha="white"`` (default) composites the picture over a
-      white background, ``rgb * a + 255 * (1 - a)``, which is what a viewer
-      shows; ``alpha="drop"`` discards the alpha channel and keeps the colour
-      stored under transparent pixels (often black, sometimes garbage);
-    - JPEGs are turned upright according to their EXIF orientation tag.
-
-    Bytes are read by Python and decoded by ``cv2.imdecode``: ``cv2.imread``
-    fails on non-ASCII paths (``ça_猫.png``) on Windows. A missing path raises
-    `FileNotFoundError`; a directory, empty, truncated or non-image file
-    raises `ImageReadError`.
-    """
-    if alpha not in ("white", "drop"):
-        raise ValueError(f"read_image: alpha must be 'white' or 'drop', got {alpha!r}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"read_image: no such file: {path}")
-    if path.is_dir():
-        raise ImageReadError(f"read_image: {path} is a directory, not an image file ({_FORMATS})")
-    data = path.read_bytes()
-    if not data:
-        raise ImageReadError(f"read_image: {path} is empty (0 bytes); {_FORMATS}")
-    if _is_truncated(data):
-        raise ImageReadError(f"read_image: {path} is truncated or corrupt (its end-of-image marker is missing); "
-                             "was a download or copy interrupted?")
-    flags = cv2.IMREAD_COLOR if data.startswith(b"\xff\xd8") else cv2.IMREAD_UNCHANGED  # COLOR applies EXIF
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)  # None when it cannot decode
-    if img is None:
-        raise ImageReadError(f"read_image: {path} is not an image OpenCV can decode ({_FORMATS})")
-    if img.ndim == 2:
-        img = img[:, :, None]  # (H, W, 1)
-    scale = np.iinfo(img.dtype).max if np.issubdtype(img.dtype, np.integer) else 1.0
-    x = img.astype(np.float32) / np.float32(scale)  # (H, W, C) in [0, 1]
-    if x.shape[2] in (2, 4):
-        x, a = x[..., :-1], x[..., -1:]  # colour (H, W, C-1), alpha (H, W, 1)
-        if alpha == "white":
-            x = x * a + (1 - a)
-    x = np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x[..., ::-1]  # gray -> RGB, or BGR -> RGB
-    return np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
 
 
 def _array(img, name: str) -> np.ndarray:

@@ -10,6 +10,8 @@ import nbformat
 import pytest
 
 from genimg_edu.exercises import PROJECTS, REGISTRY, Feedback
+from genimg_edu.exercises.lab1 import check_lab1_pipeline
+from genimg_edu.exercises.lab1 import reference as pipeline
 from genimg_edu.exercises.lab2 import TARGET, check_lab2_training, reference
 from genimg_edu.exercises.lab3 import check_lab3_training
 from genimg_edu.exercises.lab3 import reference as gan
@@ -54,8 +56,13 @@ def solution_passes(lab: Path) -> None:
     assert any(f.exercise in PROJECTS for f in feedback), "a lab ends with a check that trains the learner's parts"
 
 
-# One class per lab: `make test`'s processes (pytest-xdist, --dist loadscope) deal out classes, so the three live
+# One class per lab: `make test`'s processes (pytest-xdist, --dist loadscope) deal out classes, so the live
 # trainings (a minute or two each) run side by side instead of one after another in one process.
+class TestLab1Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab1_pipeline.ipynb")
+
+
 class TestLab2Solution:
     def test_the_solution_passes_every_check_and_its_live_training(self):
         solution_passes(ROOT / "solutions" / "labs" / "lab2_cnn.ipynb")
@@ -193,3 +200,47 @@ def _nan_losses(G, D, x, *, steps):
 def test_the_gan_labs_last_check_names_what_went_wrong(train_gan, steps, mistakes):
     feedback = check_lab3_training(gan.Generator, gan.Discriminator, train_gan, steps=steps)
     assert not feedback.passed and feedback.mistake in mistakes, feedback
+
+
+def _without_names(folder, size=64):
+    batch, names, errors = pipeline.load_folder(folder, size)
+    return batch, names[:-1], errors
+
+
+def _quiet(folder, size=64):  # bad files dropped without a word
+    batch, names, _ = pipeline.load_folder(folder, size)
+    return batch, names, {}
+
+
+def _darker(folder, size=64):
+    batch, names, errors = pipeline.load_folder(folder, size)
+    return batch - 0.1, names, errors
+
+
+@pytest.mark.parametrize("load_folder, mistake", [
+    (lambda folder, size=64: pipeline.load_folder(folder, size)[0], "returns"),
+    (_without_names, "names"),
+    (_quiet, "errors"),
+    (_darker, "batch"),
+], ids=["batch-only", "a-name-short", "quiet", "darker"])
+def test_the_pipeline_labs_last_check_names_what_went_wrong(load_folder, mistake):
+    feedback = check_lab1_pipeline(load_folder)
+    assert not feedback.passed and feedback.mistake == mistake, feedback
+
+
+def test_the_messy_folder_holds_what_the_lab_says():
+    """Eleven files: eight images of eight kinds, two that will not decode, one that is not an image at all."""
+    import tempfile
+
+    from genimg_edu.exercises.lab1 import make_messy_folder
+    from genimg_edu.exercises.lab1.project import WHAT
+    from genimg_edu.imagefile import read_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = make_messy_folder(Path(tmp) / "messy")
+        assert sorted(p.name for p in folder.iterdir()) == sorted(WHAT)
+        kinds = {name: read_image(folder / name).shape for name in ("logo.png", "scan 16-bit.png", "digit grey.png")}
+        assert kinds == {"logo.png": (90, 140, 3), "scan 16-bit.png": (120, 160, 3), "digit grey.png": (28, 28, 3)}
+        batch, names, errors = pipeline.load_folder(folder)
+        assert len(names) == 8 and sorted(errors) == ["._china.jpg", "empty.png"] and "notes.txt" not in names
+        assert batch.shape == (8, 3, 64, 64) and batch.min() >= -1 and batch.max() <= 1

@@ -18,10 +18,9 @@ UI = ({"genimg_edu.widgets"} | {f"genimg_edu.widgets.{p.stem}" for p in (PACKAGE
 MAX_LINES = 300  # STYLE.md §1: no module past ~300 lines
 # Modules already over MAX_LINES, with their line count when this list was written; each should be split
 # (and leave this list), and none may grow. Anything else past MAX_LINES fails.
-TOO_LONG = {
-    "genimg_edu/preprocess.py": 307,  # resize, rotate, flip, colour, normalise: nearly at the limit
-}
-BELOW_THE_UI = ["genimg_edu.runtime", "genimg_edu.validate", "genimg_edu.io", "genimg_edu.data", "genimg_edu.preprocess",
+TOO_LONG: dict[str, int] = {}  # modules allowed past MAX_LINES, with their length when allowed
+BELOW_THE_UI = ["genimg_edu.runtime", "genimg_edu.validate", "genimg_edu.io", "genimg_edu.data", "genimg_edu.imagefile",
+                "genimg_edu.preprocess",
                 "genimg_edu.augment", "genimg_edu.losses", "genimg_edu.models", "genimg_edu.diffusion",
                 "genimg_edu.steps", "genimg_edu.distributed", "genimg_edu.fit", "genimg_edu.recipes",
                 "genimg_edu.pretrained", "genimg_edu.metrics", "genimg_edu.evaluation", "genimg_edu.forensics"]

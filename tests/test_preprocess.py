@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from genimg_edu.preprocess import (
-    Augment, ImageReadError, _is_truncated, adjust_brightness, augment, augment_batch, center_crop,
+    Augment, ImageReadError, adjust_brightness, augment, augment_batch, center_crop,
     denormalize, flip, normalize, read_image, resize, rotate, to_image, to_tensor,
 )
 from genimg_edu.data.photos import make_zone_plate
+from genimg_edu.imagefile import _is_truncated
 
 FAST = settings(max_examples=25, deadline=None)
 

@@ -15,6 +15,8 @@ from .core import PROJECTS, REGISTRY, Feedback, hint
 from .diffusion import check_euler_step, check_guided_velocity, check_heun_evaluations, check_q_sample
 from .evaluation import check_frechet_distance, check_inception_score, check_mmd_unbiased
 from .gan import check_discriminator_loss, check_discriminator_step, check_value_at_optimum
+from .lab1 import check_decode, check_lab1_pipeline, check_load_folder, check_square, check_to_batch, \
+    show_pipeline
 from .lab2 import check_accuracy, check_classifier, check_conv_block, check_lab2_training, check_train, \
     check_train_step, show_training
 from .lab3 import check_d_loss, check_discriminator, check_g_loss, check_gan_round, check_generator, \
