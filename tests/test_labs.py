@@ -16,6 +16,8 @@ from genimg_edu.exercises.lab2 import TARGET, check_lab2_training, reference
 from genimg_edu.exercises.lab3 import check_lab3_training
 from genimg_edu.exercises.lab3 import reference as gan
 from genimg_edu.exercises.lab4 import check_lab4_training
+from genimg_edu.exercises.lab6 import check_lab6_leaderboard
+from genimg_edu.exercises.lab6 import reference as board
 from genimg_edu.exercises.lab4 import reference as vae
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +73,11 @@ class TestLab2Solution:
 class TestLab3Solution:
     def test_the_solution_passes_every_check_and_its_live_training(self):
         solution_passes(ROOT / "solutions" / "labs" / "lab3_dcgan.ipynb")
+
+
+class TestLab6Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab6_leaderboard.ipynb")
 
 
 class TestLab4Solution:
@@ -244,3 +251,23 @@ def test_the_messy_folder_holds_what_the_lab_says():
         batch, names, errors = pipeline.load_folder(folder)
         assert len(names) == 8 and sorted(errors) == ["._china.jpg", "empty.png"] and "notes.txt" not in names
         assert batch.shape == (8, 3, 64, 64) and batch.min() >= -1 and batch.max() <= 1
+
+
+def _one_row_short(*args, **kwargs):
+    return board.leaderboard(*args, **kwargs)[:-1]
+
+
+def _precision_as_percent(*args, **kwargs):
+    return [dict(row, precision=100 * row["precision"]) for row in board.leaderboard(*args, **kwargs)]
+
+
+def _by_name(*args, **kwargs):
+    return sorted(board.leaderboard(*args, **kwargs), key=lambda row: row["name"])
+
+
+@pytest.mark.parametrize("leaderboard, mistake", [
+    (_one_row_short, "rows"), (_precision_as_percent, "values"), (_by_name, "order"),
+], ids=["a-row-short", "percent", "by-name"])
+def test_the_leaderboard_labs_last_check_names_what_went_wrong(leaderboard, mistake):
+    feedback = check_lab6_leaderboard(leaderboard, n=100)
+    assert not feedback.passed and feedback.mistake == mistake, feedback

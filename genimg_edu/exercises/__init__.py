@@ -23,6 +23,8 @@ from .lab3 import check_d_loss, check_discriminator, check_g_loss, check_gan_rou
     check_lab3_training, check_train_gan, show_gan
 from .lab4 import check_decoder, check_encoder, check_iwae_bound, check_lab4_training, check_sample_latent, \
     check_vae_loss, show_vae
+from .lab6 import check_copy_share, check_coverage, check_features, check_lab6_leaderboard, check_leaderboard, \
+    check_precision_recall, show_leaderboard
 from .preprocessing import check_bgr_to_tensor, check_resize_keep_aspect, check_to_signed
 from .training import check_ema_update, check_is_bad_loss, check_resume_needs
 from .vae import check_gaussian_kl, check_negative_elbo, check_reparameterise

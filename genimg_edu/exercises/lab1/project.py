@@ -11,7 +11,6 @@ import numpy as np
 
 from ..core import Feedback, Project, register_project
 from . import reference
-from .reference import IMAGE_SUFFIXES
 
 TITLE = "Lab 1.5 · your pipeline on a messy folder"
 WHAT = {  # file name: what is messy about it (the picture's captions)
