@@ -271,3 +271,15 @@ def _by_name(*args, **kwargs):
 def test_the_leaderboard_labs_last_check_names_what_went_wrong(leaderboard, mistake):
     feedback = check_lab6_leaderboard(leaderboard, n=100)
     assert not feedback.passed and feedback.mistake == mistake, feedback
+
+
+def test_the_marking_scheme_counts_each_labs_parts():
+    """docs/teaching.md's suggested marks: 2 a part, 6 for the last check — totals per lab as the registry has them."""
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    stated = dict(re.findall(r"Lab (\d), (\d+)[;.]", text.split("Each lab is then marked out of:")[1].split("\n")[0]))
+    parts = {}
+    for exercise in REGISTRY.values():
+        found = re.match(r"Lab (\d)\.\d", exercise.title)
+        if found:
+            parts[found[1]] = parts.get(found[1], 0) + 1
+    assert {lab: int(total) for lab, total in stated.items()} == {lab: 2 * n + 6 for lab, n in parts.items()}
