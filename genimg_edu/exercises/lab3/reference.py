@@ -4,11 +4,12 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ... import losses
 from ...fit import batch_indices
+from ...steps.gan import discriminator_step
 
 
 class Generator(nn.Module):
@@ -43,19 +44,16 @@ class Discriminator(nn.Module):
 
 
 def d_loss(d_real, d_fake):
-    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+    return losses.d_loss(d_real, d_fake, kind="hinge")
 
 
 def g_loss(d_fake):
-    return -d_fake.mean()
+    return losses.g_loss(d_fake, kind="hinge")
 
 
 def gan_round(G, D, opt_g, opt_d, real, z):
     fake = G(z)
-    opt_d.zero_grad()  # (1) D's step, on real images and detached fakes
-    loss_d = d_loss(D(real), D(fake.detach()))
-    loss_d.backward()
-    opt_d.step()
+    loss_d = discriminator_step(D, opt_d, real, fake, kind="hinge")  # (1) D's step, on detached fakes: GANStep's
     opt_g.zero_grad()  # (2) G's step, through the D just updated
     loss_g = g_loss(D(fake))
     loss_g.backward()
