@@ -120,10 +120,9 @@ def _reference_outputs(classifier, reference: str, n: int) -> dict:
     """Everything the protocol needs of the first n reference digits and n training digits in `classifier`'s
     features: last-layer features and probabilities, convolutional features."""
     x_ref, x_train = _reference(reference)
-    f_ref, p_ref = metrics.classifier_outputs(x_ref[:n], classifier)
+    f_ref, p_ref, c_ref = metrics.classifier_views(x_ref[:n], classifier)
     f_train, _ = metrics.classifier_outputs(x_train[:n], classifier)
-    return {"f_ref": f_ref, "p_ref": p_ref, "c_ref": metrics.conv_features(x_ref[:n], classifier),
-            "fd_real": metrics.frechet_distance(f_train, f_ref)}
+    return {"f_ref": f_ref, "p_ref": p_ref, "c_ref": c_ref, "fd_real": metrics.frechet_distance(f_train, f_ref)}
 
 
 def _classifier_name(classifier) -> str | None:
@@ -144,8 +143,7 @@ def _in_features(samples, labels, classifier, reference: str) -> dict:
         classifier = instrument(name)
     else:  # another classifier (an experiment): nothing is cached
         ref = _reference_outputs(classifier, reference, n)
-    f_gen, p_gen = metrics.classifier_outputs(samples, classifier)
-    c_gen = metrics.conv_features(samples, classifier)
+    f_gen, p_gen, c_gen = metrics.classifier_views(samples, classifier)
     fd = metrics.frechet_distance(f_gen, ref["f_ref"])
     inception = metrics.inception_score(p_gen)
     precision, recall = metrics.precision_recall(ref["c_ref"], c_gen, k=K_PRECISION)

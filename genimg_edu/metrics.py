@@ -146,6 +146,26 @@ def conv_features(images: torch.Tensor, classifier=None, *, batch_size: int = 50
                       for b in images.split(batch_size)])
 
 
+@torch.no_grad()
+def classifier_views(images: torch.Tensor, classifier=None, *, batch_size: int = 500):
+    """(features, probabilities, convolutional features): `classifier_outputs` and `conv_features` of the same
+    images from one pass through the classifier's convolutions (they are most of its cost)."""
+    classifier = _classifier(classifier)
+    if not all(hasattr(classifier, part) for part in ("body", "head", "out")):
+        return (*classifier_outputs(images, classifier, batch_size=batch_size),
+                conv_features(images, classifier, batch_size=batch_size))
+    _images_for(classifier, images, batch_size)
+    dev = next(classifier.parameters()).device
+    feats, probs, conv = [], [], []
+    for b in images.split(batch_size):
+        maps = classifier.body(b.to(dev))  # (B, C, 7, 7)
+        f = classifier.head(maps)
+        feats.append(f.cpu())
+        probs.append(classifier.out(f).softmax(1).cpu())
+        conv.append(maps.mean((2, 3)).cpu())
+    return torch.cat(feats), torch.cat(probs), torch.cat(conv)
+
+
 def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
     """Euclidean distance from each query (N, ...) to its nearest reference (M, ...), in pixel space: (N,)."""
     _same_items(queries=queries, reference=reference)

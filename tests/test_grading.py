@@ -40,10 +40,14 @@ def mistake(name: str, key: str) -> str:
     return f"from genimg_edu.exercises import REGISTRY\n{name} = REGISTRY[{name!r}].mistakes[{key!r}].answer\n"
 
 
-def expected_mistake(name: str, k: int) -> tuple[str, str]:
+def expected_mistake(name: str, k: int) -> tuple[str, str] | None:
+    """Student `mistakes-k`'s answer to `name` and its expected mark: the k-th catalogued mistake; the right
+    answer once, in the first student past the catalogue (among others' mistakes); then nothing."""
     keys = list(REGISTRY[name].mistakes)
     if k < len(keys):
         return mistake(name, keys[k]), f"mistake: {keys[k]}"
+    if k > len(keys):
+        return None
     if name in LAB_PARTS:  # a lab's parts share a namespace: a right part must not lean on a wrong one there
         return f"from {REGISTRY[name].reference.__module__} import {name}\n", "passed"
     return SOLVED[name], "passed"
@@ -77,7 +81,7 @@ def graded(tmp_path_factory):
             {n: "mistake: unknown" if n == "train" else "mistake: losses" if n == "lab2_training" else
              "passed" if n in LAB_PARTS and n in LAB2 else "not done" for n in columns()})
     for k in range(MOST_MISTAKES):
-        cells = {n: expected_mistake(n, k) for n in columns() if n in REGISTRY}
+        cells = {n: c for n in columns() if n in REGISTRY and (c := expected_mistake(n, k))}
         student(f"mistakes-{k}", {"all.ipynb": notebook({n: c[0] for n, c in cells.items()})},
                 {n: cells[n][1] if n in cells else "not done" for n in columns()})
     hostile = {n: HOSTILE.get(n, SOLVED[n]) for n in EXERCISES}
