@@ -39,8 +39,8 @@ def main() -> None:
     for lab in labs:
         for cores in args.cores:
             r = measure_live(lab, cores=cores, output=True)  # the whole lab, pinned to `cores`, its peak memory
-            found = re.search(r"after [\d,]+ (?:steps|rounds) \((\d+) s\)", r.pop("output"))  # the last check's report
-            r["live_training_seconds"] = float(found[1]) if found else None
+            found = re.findall(r"after [\d,]+ (?:steps|rounds) \((\d+) s\)", r.pop("output"))  # the last checks' reports
+            r["live_training_seconds"] = sum(map(float, found)) if found else None  # lab 7 trains twice
             r["within_budget"] = bool(r["passed"] and r["peak_rss_mb"] <= BUDGET_MB  # lab 1 trains nothing
                                       and (r["live_training_seconds"] or 0) <= BUDGET_TRAINING_SECONDS)
             r["date"] = result["date"]  # a lab measured alone keeps the others' earlier rows

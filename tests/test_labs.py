@@ -19,6 +19,9 @@ from genimg_edu.exercises.lab4 import check_lab4_training
 from genimg_edu.exercises.lab6 import check_lab6_leaderboard
 from genimg_edu.exercises.lab6 import reference as board
 from genimg_edu.exercises.lab4 import reference as vae
+from genimg_edu.exercises.lab7 import check_lab7_digits, check_lab7_ring
+from genimg_edu.exercises.lab7 import reference as flow
+from genimg_edu.exercises.lab7.parts import _cfg_wrong, _euler_wrong
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "solutions" / "labs").glob("*.ipynb"))
@@ -85,6 +88,11 @@ class TestLab4Solution:
         solution_passes(ROOT / "solutions" / "labs" / "lab4_vae.ipynb")
 
 
+class TestLab7Solution:
+    def test_the_solution_passes_every_check_and_its_live_training(self):
+        solution_passes(ROOT / "solutions" / "labs" / "lab7_flow.ipynb")
+
+
 def test_every_lab_solution_is_run_above():
     run_above = {name.removeprefix("Test").removesuffix("Solution").lower() for name in globals() if name.startswith("TestLab")}
     assert run_above == {lab.stem.split("_")[0] for lab in LABS}
@@ -98,12 +106,25 @@ def test_the_stub_says_not_done_at_every_check(lab):
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
 def test_the_learner_writes_at_least_25_lines_and_no_answer_is_on_screen(lab):
-    answers = [m for c in code_cells(lab) for m in REGION.findall(c.source)]
-    lines = [line.strip() for a in answers for line in a.splitlines() if line.strip() and not line.strip().startswith("#")]
+    lines = learner_lines(lab)
     assert len(lines) >= 25, f"{lab.name}: the learner writes {len(lines)} lines"
     learner = (ROOT / "notebooks" / "labs" / lab.name).read_text(encoding="utf-8")
     shown = [line for line in lines if len(line.rstrip(",")) >= 20 and line.rstrip(",") in learner]
     assert not shown, f"{lab.name}: the learner's notebook shows these answer lines: {shown}"
+
+
+def learner_lines(lab: Path) -> list[str]:
+    """The lines the learner writes in a lab: between the solution markers, neither blank nor a comment."""
+    answers = [m for c in code_cells(lab) for m in REGION.findall(c.source)]
+    return [line.strip() for a in answers for line in a.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_the_learner_writes_200_lines_across_the_labs_as_the_readme_says():
+    total = sum(len(learner_lines(lab)) for lab in LABS)
+    assert total >= 200, f"the labs ask for {total} lines"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"Across the {['', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'][len(LABS)]} labs the " \
+           f"learner writes {total} lines." in readme
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
@@ -273,13 +294,63 @@ def test_the_leaderboard_labs_last_check_names_what_went_wrong(leaderboard, mist
     assert not feedback.passed and feedback.mistake == mistake, feedback
 
 
+def _frozen_flow(net, x, labels=None, *, steps, **options):  # the right number of losses, no update at all
+    return [1.0] * steps
+
+
+@pytest.mark.parametrize("euler, train_flow, steps, mistake", [
+    (flow.euler, lambda *a, **k: flow.train_flow(*a, **k)[:-1], 50, "losses"),
+    (flow.euler, _frozen_flow, 300, "not-learning"),
+    (_euler_wrong("sign"), flow.train_flow, 300, "sampler-disagrees"),
+    (flow.euler, flow.train_flow, 150, "modes"),
+], ids=["a-loss-short", "no-update", "euler-sign", "too-short"])
+def test_the_flow_labs_ring_check_names_what_went_wrong(euler, train_flow, steps, mistake):
+    feedback = check_lab7_ring(euler, train_flow, steps=steps)
+    assert not feedback.passed and feedback.mistake == mistake, feedback
+
+
+@pytest.mark.parametrize("cfg_velocity, steps, mistake", [
+    (_cfg_wrong("other-convention"), 100, "sampler-disagrees"),
+    (flow.cfg_velocity, 100, "below-target"),
+], ids=["other-convention", "too-short"])
+def test_the_flow_labs_digits_check_names_what_went_wrong(cfg_velocity, steps, mistake):
+    feedback = check_lab7_digits(flow.heun, cfg_velocity, flow.train_flow, steps=steps)
+    assert not feedback.passed and feedback.mistake == mistake, feedback
+    assert len(feedback.details["images"]) == 3, "the picture is still drawn from what was trained"
+
+
+def test_the_flow_labs_loop_is_the_packages_flow_matching():
+    """Lab 7's loop, written out by the learner, draws as `diffusion.FlowMatching.draw` does and takes its loss:
+    the solution's own loop (in the solution notebook) and the reference through the package give the same
+    network after the same steps."""
+    import torch
+
+    from genimg_edu.models import VelocityMLP
+
+    solution = next(c.source for c in code_cells(ROOT / "solutions" / "labs" / "lab7_flow.ipynb")
+                    if c.source.startswith("def train_flow"))
+    namespace = {"torch": torch, "drop_labels": flow.drop_labels, "flow_loss": flow.flow_loss}
+    exec(re.sub(r"^ *### (BEGIN|END) SOLUTION\n", "", solution, flags=re.M).replace("check_train_flow(train_flow)", ""),
+         namespace)
+    x, labels = torch.randn(64, 2, generator=torch.Generator().manual_seed(0)), torch.arange(64) % 4
+    nets = []
+    for train in (namespace["train_flow"], flow.train_flow):
+        torch.manual_seed(1)
+        net = VelocityMLP(hidden=16, emb_dim=8, n_classes=4)
+        losses = train(net, x, labels, steps=5, batch_size=16, p_drop=0.25, seed=2)
+        nets.append((losses, [p.detach().clone() for p in net.parameters()]))
+    assert nets[0][0] == nets[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(nets[0][1], nets[1][1]))
+
+
 def test_the_marking_scheme_counts_each_labs_parts():
-    """docs/teaching.md's suggested marks: 2 a part, 6 for the last check — totals per lab as the registry has them."""
+    """docs/teaching.md's suggested marks: 2 a part, 6 for each last check — totals per lab as the registry has
+    them (lab 7 has two last checks: the ring and the digits)."""
     text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
     stated = dict(re.findall(r"Lab (\d), (\d+)[;.]", text.split("Each lab is then marked out of:")[1].split("\n")[0]))
-    parts = {}
-    for exercise in REGISTRY.values():
-        found = re.match(r"Lab (\d)\.\d", exercise.title)
+    marks = {}
+    for check, worth in [*((e, 2) for e in REGISTRY.values()), *((p, 6) for p in PROJECTS.values())]:
+        found = re.match(r"Lab (\d)\.\d", check.title)
         if found:
-            parts[found[1]] = parts.get(found[1], 0) + 1
-    assert {lab: int(total) for lab, total in stated.items()} == {lab: 2 * n + 6 for lab, n in parts.items()}
+            marks[found[1]] = marks.get(found[1], 0) + worth
+    assert {lab: int(total) for lab, total in stated.items()} == marks

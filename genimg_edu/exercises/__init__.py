@@ -25,6 +25,8 @@ from .lab4 import check_decoder, check_encoder, check_iwae_bound, check_lab4_tra
     check_vae_loss, show_vae
 from .lab6 import check_copy_share, check_coverage, check_features, check_lab6_leaderboard, check_leaderboard, \
     check_precision_recall, show_leaderboard
+from .lab7 import check_cfg_velocity, check_drop_labels, check_euler, check_flow_loss, check_heun, \
+    check_lab7_digits, check_lab7_ring, check_train_flow, show_digits, show_ring
 from .preprocessing import check_bgr_to_tensor, check_resize_keep_aspect, check_to_signed
 from .training import check_ema_update, check_is_bad_loss, check_resume_needs
 from .vae import check_gaussian_kl, check_negative_elbo, check_reparameterise
