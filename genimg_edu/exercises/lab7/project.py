@@ -132,10 +132,10 @@ def _run_digits(*, heun, cfg_velocity, train_flow, steps: int = 1500, guidance: 
             ours = reference.heun(lambda x, t: reference.cfg_velocity(net, x, t, y, guidance), x1.clone(), 10)
     images = {w: decode(code) for w, code in z.items()}
     reports = {w: mnist_quality(im, labels=y, reference="val") for w, im in images.items()}
-    prior = mnist_quality(pretrained.load("vae-mnist", device="cpu").sample(1000, generator=seeded(2)),
-                          reference="val")  # the VAE's own samples, z ~ N(0, I), for comparison
-    details = dict(net=net, losses=losses, images=images, reports=reports, prior=prior, guidance=guidance,
-                   seconds=seconds)
+    prior_images = pretrained.load("vae-mnist", device="cpu").sample(1000, generator=seeded(2))  # z ~ N(0, I)
+    prior = mnist_quality(prior_images, reference="val")  # the VAE's own way of sampling, for comparison
+    details = dict(net=net, losses=losses, images=images, reports=reports, prior=prior, prior_images=prior_images,
+                   guidance=guidance, seconds=seconds)
 
     def fail(key, message):
         return Feedback("lab7_digits", False, key, f"✗ {DIGITS_TITLE}: {message}", details)
@@ -183,7 +183,8 @@ def show_ring(result: Feedback) -> None:
 
 
 def show_digits(result: Feedback) -> None:
-    """The digits' picture: ten samples of each digit at w = 0, 1 and the lab's guidance, and what each scores."""
+    """The digits' picture: ten samples of each digit at w = 0, 1 and the lab's guidance, the VAE's own samples
+    beside them, and what each scores."""
     import matplotlib.pyplot as plt
 
     from ...plot import show_images
@@ -192,11 +193,13 @@ def show_digits(result: Feedback) -> None:
         print("Nothing to show yet: the check above trains your flow once every part passes its own check.")
         return
     d = result.details
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.6))
     for ax, (w, images) in zip(axes, d["images"].items()):
         r = d["reports"][w]
         grid = images[:100].reshape(10, 10, 1, 28, 28).transpose(0, 1).reshape(100, 1, 28, 28)  # a row per digit
-        show_images(grid, nrow=10, ax=ax, title=f"w = {w:g}: labels {r['label_accuracy']:.0%}, FD ~{r['fd_ratio']:.1f} ×")
+        show_images(grid, nrow=10, ax=ax, title=f"w = {w:g} · labels {r['label_accuracy']:.0%} · FD {r['fd_ratio']:.1f} ×")
+    show_images(d["prior_images"][:100], nrow=10, ax=axes[3],
+                title=f"the VAE's own · FD {d['prior']['fd_ratio']:.1f} ×")
     plt.show()
     print(f"{'w':>5} {'label accuracy':>15} {'FD ÷ real':>10} {'precision':>10} {'recall':>7}")
     for w, r in d["reports"].items():
