@@ -258,3 +258,23 @@ def test_a_worked_answer_waits_collapsed_below_its_exercise():
                 hidden.add((path.parent.name, name))
     answered = {"conv_output_size", "cross_entropy", "cross_entropy_gradient", "discriminator_step", "negative_elbo"}
     assert hidden == {(edition, n) for edition in ("notebooks", "zh") for n in answered}, hidden
+
+
+@pytest.mark.parametrize("call", ["F.cross_entropy(logits, y)", "torch.nn.CrossEntropyLoss()(logits, y)",
+                                  "-logits.log_softmax(1)[torch.arange(len(y)), y].mean()",
+                                  "-torch.special.log_softmax(logits, 1)[torch.arange(len(y)), y].mean()",
+                                  "-(logits - logits.logsumexp(1, keepdim=True))[torch.arange(len(y)), y].mean()",
+                                  "-(logits - torch.special.logsumexp(logits, 1, keepdim=True))[torch.arange(len(y)), y].mean()",
+                                  "-logits.softmax(1).log()[torch.arange(len(y)), y].mean()"])
+def test_the_stable_cross_entropy_must_be_written_not_called(call):
+    """Exercise 2.3 switches PyTorch's softmax family off while the answer runs (and on again afterwards)."""
+    import torch
+    import torch.nn.functional as F
+
+    from genimg_edu.exercises import check_cross_entropy
+
+    answer = eval(f"lambda logits, y: {call}", {"torch": torch, "F": F})
+    feedback = check_cross_entropy(answer)
+    assert feedback.mistake == "error" and "does the exercise for you" in feedback.message, feedback
+    logits, y = torch.randn(3, 4), torch.tensor([0, 1, 2])
+    torch.testing.assert_close(answer(logits, y), F.cross_entropy(logits, y))  # restored

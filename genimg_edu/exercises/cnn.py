@@ -1,5 +1,6 @@
 """Exercises for notebook 02 (convolutional networks): a convolution's output size, its parameter count,
 the cross-entropy, and its gradient p − y. References: PyTorch itself (`nn.Conv2d`, `F.cross_entropy`, autograd)."""
+import contextlib
 import math
 
 import torch
@@ -74,40 +75,100 @@ check_conv_parameters = register(Exercise(
 
 _LOGITS = [torch.randn(8, 10, generator=seeded(0)) * 3, torch.randn(3, 4, generator=seeded(1))]
 _LABELS = [torch.randint(0, 10, (8,), generator=seeded(2)), torch.tensor([0, 3, 1])]
+_CONFIDENT = torch.randn(4, 10, generator=seeded(3)) * 100  # a confident network's logits: exp(z) overflows float32
+_CE_LOGITS, _CE_LABELS = [*_LOGITS, _CONFIDENT], [*_LABELS, torch.tensor([2, 5, 0, 9])]
+# what exercise 2.3 asks the learner to compute without: a call to any of these stops the check with a message
+_BUILT_INS = [(F, "cross_entropy"), (F, "log_softmax"), (F, "softmax"), (F, "nll_loss"), (torch, "log_softmax"),
+              (torch, "softmax"), (torch, "logsumexp"), (torch.Tensor, "log_softmax"), (torch.Tensor, "softmax"),
+              (torch.Tensor, "logsumexp"), (torch.special, "log_softmax"), (torch.special, "softmax"),
+              (torch.special, "logsumexp")]
 
 
 def _ce_trial(answer):
     return [answer(z.clone(), y.clone()) for z, y in zip(_LOGITS, _LABELS)]
 
 
+class _BuiltIn(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def _without_built_ins():
+    """PyTorch's softmax family made unavailable for the duration: 2.3 is to write the log-sum-exp oneself."""
+    def refuse(name):
+        def call(*args, **kwargs):
+            raise _BuiltIn(f"{name} does the exercise for you — compute the log-softmax yourself, with the "
+                           "log-sum-exp trick (hint('cross_entropy'))")
+        return call
+    saved = [(owner, name, getattr(owner, name)) for owner, name in _BUILT_INS]
+    try:
+        for owner, name, _ in saved:
+            setattr(owner, name, refuse(name))
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def _ce_reference(logits, y):
+    return F.cross_entropy(logits, y)
+
+
+def _stable_trial(answer):
+    if answer is _ce_reference:
+        return [answer(z.clone(), y.clone()) for z, y in zip(_CE_LOGITS, _CE_LABELS)]
+    with _without_built_ins():
+        return [answer(z.clone(), y.clone()) for z, y in zip(_CE_LOGITS, _CE_LABELS)]
+
+
+def _log_softmax(logits, dim=1):  # the stable way, written out (the catalogue cannot call the built-ins either)
+    shifted = logits - logits.max(dim=dim, keepdim=True).values
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
 def _ce_wrong(kind):
     def wrong(logits, y):
         picked = torch.arange(len(y))
+        if kind == "overflow":
+            return -(logits.exp() / logits.exp().sum(1, keepdim=True)).log()[picked, y].mean()
+        if kind == "max-not-added":
+            shifted = logits - logits.max(dim=1, keepdim=True).values
+            return -(logits - shifted.exp().sum(1, keepdim=True).log())[picked, y].mean()
         if kind == "sum":
-            return F.cross_entropy(logits, y, reduction="sum")
+            return -_log_softmax(logits)[picked, y].sum()
         if kind == "sign":
-            return logits.log_softmax(1)[picked, y].mean()
+            return _log_softmax(logits)[picked, y].mean()
         if kind == "no-normaliser":
             return -logits[picked, y].mean()
-        return -logits.log_softmax(0)[picked, y].mean()  # softmax over the batch, not the classes
+        return -_log_softmax(logits, 0)[picked, y].mean()  # softmax over the batch, not the classes
     return wrong
 
 
 check_cross_entropy = register(Exercise(
-    name="cross_entropy", title="Exercise 2.3 · the cross-entropy, from the logits",
-    reference=lambda logits, y: F.cross_entropy(logits, y),
-    trial=_ce_trial,
-    describe=lambda i: f"logits of shape {tuple(_LOGITS[i].shape)}",
-    hints=["the loss of one image is −log p(correct class), with p = softmax(logits) over the classes.",
-           "logits.log_softmax(dim=1) gives log p for every class; pick the correct one with "
-           "[torch.arange(B), y].",
-           "average over the batch (mean), as F.cross_entropy does by default."],
+    name="cross_entropy", title="Exercise 2.3 · the cross-entropy, from the logits, computed stably",
+    reference=_ce_reference,
+    trial=_stable_trial,
+    describe=lambda i: f"logits of shape {tuple(_CE_LOGITS[i].shape)}" + (" as large as ±300" if i == 2 else ""),
+    start="Find each row's largest logit, use it to compute log Σ exp(logits) without overflow, and from that the "
+          "log-probabilities; then pick the correct class's — hint('cross_entropy') if you are stuck.",
+    hints=["the loss of one image is −log p(correct class), with p = softmax(logits) over the classes (dim=1), so "
+           "log p = logits − log Σ_k exp(logits_k).",
+           "exp(89) is already infinite in float32. The log-sum-exp trick: with m = the row's largest logit "
+           "(logits.max(dim=1, keepdim=True).values), log Σ exp(z_k) = m + log Σ exp(z_k − m), and every z_k − m ≤ 0.",
+           "log_p = (logits − m) − (logits − m).exp().sum(dim=1, keepdim=True).log(); pick the correct class with "
+           "log_p[torch.arange(B), y], and average over the batch (mean), as F.cross_entropy does by default."],
     mistakes={
+        "overflow": Mistake(_ce_wrong("overflow"), "right for small logits, but a confident network's logits (±300 "
+                                                   "here) overflow exp: subtract each row's largest logit before "
+                                                   "exponentiating (the log-sum-exp trick), then add it back."),
+        "max-not-added": Mistake(_ce_wrong("max-not-added"), "you subtracted the largest logit inside the log-sum-"
+                                                             "exp but did not take it off the logits: log p = "
+                                                             "(z − m) − log Σ exp(z − m)."),
         "sum": Mistake(_ce_wrong("sum"), "the value is B times too large: average over the batch (.mean()), "
                                          "don't sum — F.cross_entropy's default is the mean."),
         "sign": Mistake(_ce_wrong("sign"), "the sign is wrong: the loss is −log p, positive, and falls as p → 1."),
-        "no-normaliser": Mistake(_ce_wrong("no-normaliser"), "you used the raw logit of the correct class: take "
-                                                             "log_softmax first, so the other classes count too."),
+        "no-normaliser": Mistake(_ce_wrong("no-normaliser"), "you used the raw logit of the correct class: subtract "
+                                                             "log Σ exp(logits) first, so the other classes count too."),
         "wrong-dim": Mistake(_ce_wrong("wrong-dim"), "the softmax ran over the batch (dim=0): it must run over the "
                                                      "classes, dim=1."),
     }))
