@@ -21,7 +21,8 @@ from genimg_edu.exercises.lab6 import reference as board
 from genimg_edu.exercises.lab4 import reference as vae
 from genimg_edu.exercises.lab7 import check_lab7_digits, check_lab7_ring
 from genimg_edu.exercises.lab7 import reference as flow
-from genimg_edu.exercises.lab7.parts import _cfg_wrong, _euler_wrong
+from genimg_edu.exercises.lab7.parts import _cfg_wrong
+from genimg_edu.exercises.lab7.samplers import _euler_wrong
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "solutions" / "labs").glob("*.ipynb"))

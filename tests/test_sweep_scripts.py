@@ -120,3 +120,30 @@ def test_challenges_script_names_a_bad_sample_count(monkeypatch, capsys):
         _run(monkeypatch, "scripts/challenges.py", "gan", "--samples", "15")
     assert exit_.value.code == 2
     assert "--samples must be a multiple of 10 and at least 20, got 15" in capsys.readouterr().err
+
+
+def test_capstone_ranges_runs_the_guides_starting_point_and_summarises_the_seeds(tmp_path, monkeypatch):
+    """benchmarks/capstone_ranges.py trains both tracks of docs/teaching.md's starting point through `fit` and
+    measures them with the guide's `measure`; the summary is over the seeds; the guide's table is the JSON's."""
+    import capstone_ranges
+
+    out = tmp_path / "capstone.json"
+    _run(monkeypatch, "benchmarks/capstone_ranges.py", "--steps", "2", "--samples", "40", "--seeds", "0", "1",
+         "--out", str(out))
+    result = json.loads(out.read_text())
+    assert result["steps"] == 2 and result["seeds"] == [0, 1] and "load_before" in result
+    for kind, shipped in (("gan", "dcgan-mnist"), ("vae", "vae-mnist")):
+        runs, summary = result[kind]["runs"], result[kind]["summary"]
+        assert [r["seed"] for r in runs] == [0, 1] and result[kind]["shipped"]["name"] == shipped
+        for key in capstone_ranges.KEYS:
+            values = [r[key] for r in runs]
+            assert summary[key]["min"] == min(values) and summary[key]["max"] == max(values)
+            assert summary[key]["mean"] == pytest.approx(sum(values) / 2)
+        assert runs[0] != runs[1], "two seeds, two models"
+    assert "test_neg_elbo_nats" in result["vae"]["summary"] and result["vae"]["shipped"]["test_neg_elbo_nats"] < 100
+    with pytest.raises(SystemExit):
+        capstone_ranges.main(["--samples", "5"])
+    teaching = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    stored = json.loads((ROOT / "benchmarks" / "capstone_ranges.json").read_text(encoding="utf-8"))
+    assert stored["steps"] == 3000 and stored["seeds"] == [0, 1, 2]
+    assert capstone_ranges.table(stored) in teaching, "docs/teaching.md's capstone table is not the JSON's: rerun it"
