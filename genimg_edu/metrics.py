@@ -1,9 +1,8 @@
 """Measuring generated images: each metric written out to teach, and validated by tests.
 
-Features come from a *domain classifier* — by default the course's pretrained
-MNIST CNN (`pretrained.load("cnn-mnist")`) — so "Fréchet distance" here is the
-MNIST analogue of FID (which uses ImageNet Inception features). The course's
-protocol — which classifier, which split, which reference — lives apart, in
+Features come from a *domain classifier* — by default the course's pretrained MNIST CNN
+(`pretrained.load("cnn-mnist")`) — so "Fréchet distance" here is the MNIST analogue of FID (which uses ImageNet
+Inception features). The course's protocol — which classifier, which split, which reference — lives apart, in
 `genimg_edu.evaluation`; this module holds the metrics only.
 """
 from __future__ import annotations
@@ -47,18 +46,6 @@ def _probs(probs) -> np.ndarray:
                          f"to {p.max():.3g} and row sums from {sums.min():.3g} to {sums.max():.3g}; "
                          "were they logits? use logits.softmax(1)")
     return p
-
-
-def _images_for(classifier, images, batch_size):
-    """The door of the classifier's metrics: images (N, C, H, W) in [0, 1] with the classifier's channels."""
-    validate.images("images", images, value_range=(0, 1))
-    validate.count("batch_size", batch_size, minimum=1)
-    if not len(images):
-        raise ValueError("images must hold at least one image, got 0")
-    first = next((m for m in classifier.modules() if isinstance(m, torch.nn.Conv2d)), None)
-    if first is not None and images.shape[1] != first.in_channels:
-        raise ValueError(f"images must have {first.in_channels} channel(s) for this classifier, "
-                         f"got shape {tuple(images.shape)}")
 
 
 def frechet_distance(feats_a, feats_b) -> float:
@@ -109,6 +96,22 @@ def _classifier(classifier=None):
     return classifier.eval()
 
 
+def _batches(classifier, images, batch_size):
+    """The door of the classifier's metrics: (the classifier in eval mode, `images` — (N, C, H, W) in [0, 1] with the
+    classifier's channels — cut into batches on its device)."""
+    classifier = _classifier(classifier)
+    validate.images("images", images, value_range=(0, 1))
+    validate.count("batch_size", batch_size, minimum=1)
+    if not len(images):
+        raise ValueError("images must hold at least one image, got 0")
+    first = next((m for m in classifier.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    if first is not None and images.shape[1] != first.in_channels:
+        raise ValueError(f"images must have {first.in_channels} channel(s) for this classifier, "
+                         f"got shape {tuple(images.shape)}")
+    dev = next(classifier.parameters()).device
+    return classifier, (b.to(dev) for b in images.split(batch_size))
+
+
 @torch.no_grad()
 def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int = 500):
     """(features (N, D), probabilities (N, K)) of images (N, 1, 28, 28) in [0, 1] under `classifier`.
@@ -116,54 +119,39 @@ def classifier_outputs(images: torch.Tensor, classifier=None, *, batch_size: int
     `classifier` defaults to the pretrained "cnn-mnist"; any module with
     ``features(x)`` and ``out(features)`` works.
     """
-    classifier = _classifier(classifier)
-    _images_for(classifier, images, batch_size)
-    dev = next(classifier.parameters()).device
-    feats, probs = [], []
-    for i in range(0, len(images), batch_size):
-        f = classifier.features(images[i:i + batch_size].to(dev))
-        feats.append(f.cpu())
-        probs.append(classifier.out(f).softmax(1).cpu())
-    return torch.cat(feats), torch.cat(probs)
+    classifier, batches = _batches(classifier, images, batch_size)
+    feats = [classifier.features(b) for b in batches]
+    return torch.cat([f.cpu() for f in feats]), torch.cat([classifier.out(f).softmax(1).cpu() for f in feats])
 
 
 @torch.no_grad()
 def conv_features(images: torch.Tensor, classifier=None, *, batch_size: int = 500) -> torch.Tensor:
     """The classifier's convolutional features, averaged over positions: (N, C) for images (N, 1, 28, 28).
 
-    The features for the k-nearest-neighbour metrics (`precision_recall`,
-    `density_coverage`). The last hidden layer was *trained* to ignore blur,
-    noise and stroke contrast, and damaged digits shrink towards the dense
-    centre of the real features, inside the wide k-NN balls there, so precision
-    cannot see the damage. The convolutional layers still respond to strokes'
-    texture, which is what "does this look like a real digit?" needs — the same
-    reason Kynkäänniemi et al. (2019) measure in VGG-16 rather than Inception features.
+    The features for the k-nearest-neighbour metrics (`precision_recall`, `density_coverage`). The last hidden
+    layer was *trained* to ignore blur, noise and stroke contrast, and damaged digits shrink towards the dense
+    centre of the real features, inside the wide k-NN balls there, so precision cannot see the damage. The
+    convolutional layers still respond to strokes' texture, which is what "does this look like a real digit?"
+    needs — the same reason Kynkäänniemi et al. (2019) measure in VGG-16 rather than Inception features.
     """
-    classifier = _classifier(classifier)
-    _images_for(classifier, images, batch_size)
-    dev = next(classifier.parameters()).device
-    return torch.cat([classifier.body(b.to(dev)).mean((2, 3)).cpu()  # (B, C, 7, 7) → (B, C)
-                      for b in images.split(batch_size)])
+    classifier, batches = _batches(classifier, images, batch_size)
+    return torch.cat([classifier.body(b).mean((2, 3)).cpu() for b in batches])  # (B, C, 7, 7) → (B, C)
 
 
 @torch.no_grad()
 def classifier_views(images: torch.Tensor, classifier=None, *, batch_size: int = 500):
     """(features, probabilities, convolutional features): `classifier_outputs` and `conv_features` of the same
-    images from one pass through the classifier's convolutions (they are most of its cost)."""
-    classifier = _classifier(classifier)
-    if not all(hasattr(classifier, part) for part in ("body", "head", "out")):
+    images from one pass through the convolutions, most of the classifier's cost (its `body`, then its `head`)."""
+    if not hasattr(_classifier(classifier), "head"):  # features(x) is not head(body(x)): the two passes
         return (*classifier_outputs(images, classifier, batch_size=batch_size),
                 conv_features(images, classifier, batch_size=batch_size))
-    _images_for(classifier, images, batch_size)
-    dev = next(classifier.parameters()).device
-    feats, probs, conv = [], [], []
-    for b in images.split(batch_size):
-        maps = classifier.body(b.to(dev))  # (B, C, 7, 7)
+    classifier, batches = _batches(classifier, images, batch_size)
+    views = []
+    for b in batches:
+        maps = classifier.body(b)  # (B, C, 7, 7)
         f = classifier.head(maps)
-        feats.append(f.cpu())
-        probs.append(classifier.out(f).softmax(1).cpu())
-        conv.append(maps.mean((2, 3)).cpu())
-    return torch.cat(feats), torch.cat(probs), torch.cat(conv)
+        views.append((f.cpu(), classifier.out(f).softmax(1).cpu(), maps.mean((2, 3)).cpu()))
+    return tuple(torch.cat(v) for v in zip(*views))
 
 
 def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
@@ -244,10 +232,9 @@ def _kth_neighbour_radii(feats: np.ndarray, k: int) -> np.ndarray:
 def precision_recall(real_feats, fake_feats, *, k: int = 3) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) with k-nearest-neighbour manifolds.
 
-    Each set's manifold is the union of balls around its points reaching their
-    k-th nearest neighbour. **Precision**: share of fake samples inside the real
-    manifold (are samples realistic?). **Recall**: share of real samples inside
-    the fake manifold (is every kind of real image produced?).
+    Each set's manifold is the union of balls around its points reaching their k-th nearest neighbour.
+    **Precision**: share of fake samples inside the real manifold (are samples realistic?). **Recall**: share of
+    real samples inside the fake manifold (is every kind of real image produced?).
     """
     real, fake = _pair(real_feats, fake_feats)
     r_real, r_fake = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
@@ -260,10 +247,9 @@ def precision_recall(real_feats, fake_feats, *, k: int = 3) -> tuple[float, floa
 def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, float]:
     """Density and coverage (Naeem et al. 2020), k-NN balls around *real* samples only.
 
-    **Density**: how many real balls contain each fake sample, ÷ k, averaged
-    (≈ 1 when fakes follow the real density; > 1 when they crowd dense regions).
-    **Coverage**: share of real samples whose ball contains at least one fake.
-    Both are robust to the outliers that inflate precision and recall.
+    **Density**: how many real balls contain each fake sample, ÷ k, averaged (≈ 1 when fakes follow the real
+    density; > 1 when they crowd dense regions). **Coverage**: share of real samples whose ball contains at least
+    one fake. Both are robust to the outliers that inflate precision and recall.
     """
     real, fake = _pair(real_feats, fake_feats)
     radii = _kth_neighbour_radii(real, k)
@@ -275,9 +261,8 @@ def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, floa
 def active_units(vae, x: torch.Tensor, *, threshold: float = 0.01, batch_size: int = 500) -> tuple[int, torch.Tensor]:
     """Latent dimensions a VAE actually uses (Burda et al. 2016, §5.2): ``A_u = Cov_x(E_q[z_u | x]) > threshold``.
 
-    A dimension whose posterior mean does not change with the input carries no
-    information about x — the KL term has pushed it onto the prior. When
-    (almost) all are inactive, the model has suffered *posterior collapse*.
+    A dimension whose posterior mean does not change with the input carries no information about x — the KL
+    term has pushed it onto the prior. When (almost) all are inactive, the model has suffered *posterior collapse*.
     Returns (number active, the variance of each dimension's posterior mean (z_dim,)).
     """
     validate.images("x", x, shape=getattr(vae, "image_shape", None), value_range=(0, 1))
