@@ -163,20 +163,23 @@ def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, *, batch_s
                       for q in queries.split(batch_size)])
 
 
-def memorisation_ratios(samples: torch.Tensor, train: torch.Tensor, *, n: int = 50, alpha: float = 0.5):
+def memorisation_ratios(samples: torch.Tensor, train: torch.Tensor, *, n: int = 50, alpha: float = 0.5,
+                        batch_size: int = 500):
     """Carlini et al. (2023)'s per-sample test for a copied training image, in pixel space.
 
     For each sample x̂: ``ℓ2(x̂, x₁) / (α · mean ℓ2(x̂, S))`` with x₁ its nearest training image and S its
     `n` nearest (x₁ included). A sample far nearer to one training image than to the others scores near
     0; a sample that merely looks like the data scores near 1/α. Carlini et al. call a sample extracted
-    below 1/3 (CIFAR-10, n = 50, α = 0.5). Returns (ratios (N,), index of x₁ (N,)).
+    below 1/3 (CIFAR-10, n = 50, α = 0.5). Returns (ratios (N,), index of x₁ (N,)); `batch_size` samples at a
+    time, so that no distance matrix holds more than batch_size × M entries.
     """
     _same_items(samples=samples, train=train)
     validate.number("alpha", alpha, low=0, low_inclusive=False)
     if not 1 <= validate.count("n", n, minimum=1) <= len(train):
         raise ValueError(f"n must be between 1 and the {len(train)} training images, got {n}")
     ref = train.flatten(1).float()
-    near = [torch.cdist(q.flatten(1).float(), ref).topk(n, largest=False) for q in samples.split(500)]
+    near = [torch.cdist(q.flatten(1).float(), ref).topk(n, largest=False)
+            for q in samples.split(validate.count("batch_size", batch_size, minimum=1))]
     d, index = torch.cat([k.values for k in near]), torch.cat([k.indices for k in near])  # sorted, nearest first
     return d[:, 0] / (alpha * d.mean(1)), index[:, 0]
 
@@ -184,15 +187,14 @@ def memorisation_ratios(samples: torch.Tensor, train: torch.Tensor, *, n: int = 
 def mode_coverage(points: torch.Tensor, centres: torch.Tensor, *, std: float, min_share: float = 0.01):
     """Mode collapse, measured on toy data whose modes are known (Srivastava et al. 2017's VEEGAN protocol).
 
-    A sample is *high quality* if it lies within 3·std of its nearest centre; a
-    mode is *covered* if at least `min_share` of the samples are high-quality
-    samples of that mode. Returns ``(modes covered, fraction of high-quality samples)``.
+    A sample is *high quality* if it lies within 3·std of its nearest centre; a mode is *covered* if at least
+    `min_share` of the samples are high-quality samples of that mode. Returns ``(modes covered, fraction of
+    high-quality samples)``.
     """
     _same_items(points=points, centres=centres)
     validate.number("std", std, low=0, low_inclusive=False)
     validate.number("min_share", min_share, low=0, high=1)
-    d = torch.cdist(points.float().cpu(), centres.float())  # (N, modes)
-    nearest, dist = d.argmin(1), d.min(1).values
+    dist, nearest = torch.cdist(points.float().cpu(), centres.float()).min(1)  # each point's nearest of the modes
     good = dist < 3 * std
     counts = torch.bincount(nearest[good], minlength=len(centres))
     return int((counts >= min_share * len(points)).sum()), float(good.float().mean())
@@ -239,9 +241,7 @@ def precision_recall(real_feats, fake_feats, *, k: int = 3) -> tuple[float, floa
     real, fake = _pair(real_feats, fake_feats)
     r_real, r_fake = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
     d = cdist(fake, real)  # (N_fake, N_real)
-    precision = float((d <= r_real[None, :]).any(1).mean())
-    recall = float((d.T <= r_fake[None, :]).any(1).mean())
-    return precision, recall
+    return float((d <= r_real[None, :]).any(1).mean()), float((d.T <= r_fake[None, :]).any(1).mean())
 
 
 def density_coverage(real_feats, fake_feats, *, k: int = 5) -> tuple[float, float]:

@@ -85,12 +85,32 @@ check_false_alarm_rate = register(Exercise(
 _TRAIN = torch.rand(60, 1, 6, 6, generator=seeded(2))
 _SAMPLES = [torch.cat([_TRAIN[:3] + 0.01 * torch.randn(3, 1, 6, 6, generator=seeded(3)),
                        torch.rand(5, 1, 6, 6, generator=seeded(4))]), torch.rand(4, 1, 6, 6, generator=seeded(5))]
-_N = [50, 10]
+_N, _BATCH = [50, 10], [3, 2]
+
+
+def _ratio_trial(answer):
+    """Each input's ratios, and whether every distance matrix the answer asked torch.cdist for kept within
+    `batch` samples (the check watches the calls)."""
+    outputs, original = [], torch.cdist
+    for samples, n, batch in zip(_SAMPLES, _N, _BATCH):
+        rows = []
+
+        def watched(x1, x2, *args, **kwargs):
+            rows.append(x1.shape[-2] if x1.shape[-2] != len(_TRAIN) else x2.shape[-2])
+            return original(x1, x2, *args, **kwargs)
+        torch.cdist = watched
+        try:
+            ratios = answer(samples.clone(), _TRAIN.clone(), n, 0.5, batch)
+        finally:
+            torch.cdist = original
+        outputs += [ratios, bool(rows) and max(rows) <= batch]
+    return outputs
 
 
 def _ratio_wrong(kind):
-    def wrong(samples, train, n, alpha):
-        d = torch.cdist(samples.flatten(1), train.flatten(1)).sort(1).values
+    def wrong(samples, train, n, alpha, batch):
+        parts = [samples] if kind == "one-matrix" else samples.split(batch)
+        d = torch.cat([torch.cdist(q.flatten(1), train.flatten(1)) for q in parts]).sort(1).values
         if kind == "squared":
             d = d ** 2
         if kind == "no-alpha":
@@ -101,19 +121,30 @@ def _ratio_wrong(kind):
             return d[:, 0] / d[:, 1]
         if kind == "all":
             return d[:, 0] / (alpha * d.mean(1))
-        return d[:, 0] / (alpha * d[:, :n].mean(1))  # "squared" falls through to here
+        return d[:, 0] / (alpha * d[:, :n].mean(1))  # "squared" and "one-matrix" fall through to here
     return wrong
 
 
 check_memorisation_ratio = register(Exercise(
-    name="memorisation_ratio", title="Exercise 8.3 · Carlini et al.'s memorisation ratio",
-    reference=lambda samples, train, n, alpha: metrics.memorisation_ratios(samples, train, n=n, alpha=alpha)[0],
-    trial=lambda answer: [answer(s.clone(), _TRAIN.clone(), n, 0.5) for s, n in zip(_SAMPLES, _N)],
-    describe=lambda i: f"{len(_SAMPLES[i])} samples against 60 training images, n = {_N[i]}, α = 0.5",
-    hints=["the Euclidean distance from every sample to every training image: torch.cdist on the flattened images "
-           "(N, D) and (M, D); sort each row.",
-           "ratio = (distance to the nearest) / (α · mean distance to the n nearest, the nearest included)."],
+    name="memorisation_ratio", title="Exercise 8.3 · Carlini et al.'s memorisation ratio, batch by batch",
+    reference=lambda samples, train, n, alpha, batch: metrics.memorisation_ratios(samples, train, n=n, alpha=alpha,
+                                                                                  batch_size=batch)[0],
+    trial=_ratio_trial,
+    describe=lambda i: (f"{len(_SAMPLES[i // 2])} samples against 60 training images, n = {_N[i // 2]}, α = 0.5, "
+                        f"batch = {_BATCH[i // 2]}") + ("" if i % 2 == 0 else ": whether each distance matrix kept "
+                                                                                "within the batch"),
+    start="A loop over the samples, `batch` at a time: for each part, the distances to every training image, the "
+          "n nearest of them, and the part's ratios; then join the parts — hint('memorisation_ratio') if you are stuck.",
+    hints=["samples.split(batch) gives the parts; flatten the images to (b, D) and (M, D) for torch.cdist.",
+           "torch.cdist(part, train).topk(n, largest=False).values gives each sample's n nearest distances, nearest "
+           "first — sorting all M would cost more.",
+           "ratio = (distance to the nearest) / (α · mean distance to the n nearest, the nearest included); "
+           "torch.cat the parts' ratios into one (N,) tensor."],
     mistakes={
+        "one-matrix": Mistake(_ratio_wrong("one-matrix"), "the ratios are right, but you measured every sample against "
+                                                          "every training image at once: with 5,000 samples and a "
+                                                          "training set of millions that matrix does not fit in "
+                                                          "memory. Work through samples.split(batch)."),
         "no-alpha": Mistake(_ratio_wrong("no-alpha"), "the mean in the denominator is multiplied by α (½): without "
                                                       "it, every ratio is half what it should be."),
         "others": Mistake(_ratio_wrong("others"), "the n nearest include the nearest itself: average d₁ … dₙ, not "
