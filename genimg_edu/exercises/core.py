@@ -275,3 +275,11 @@ def hint(name: str, level: int | None = None) -> Hint:
 
 def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+def loss_fell(losses: list[float], *, factor: float, head: int) -> tuple[bool, float, float]:
+    """A lab's last check: did training learn? (the mean of the last `head` losses below `factor` × the mean of the
+    first `head`, the mean of the first, the mean of the last); `head` at least 1 and at most the run's length."""
+    head = max(1, min(head, len(losses)))
+    first, last = sum(losses[:head]) / head, sum(losses[-head:]) / head
+    return last < factor * first, first, last

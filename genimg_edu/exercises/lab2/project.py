@@ -6,7 +6,7 @@ import time
 import torch
 
 from ...data import load_dataset
-from ..core import Feedback, Project, register_project
+from ..core import Feedback, Project, loss_fell, register_project
 from . import reference
 
 TARGET = 0.97  # test accuracy the lab's live training must reach
@@ -31,10 +31,10 @@ def _run_lab(*, Classifier, train, accuracy, steps: int = 1000, width: int = 16)
         return Feedback("lab2_training", False, key, f"✗ {TITLE}: {message}", details)
     if len(losses) != steps:
         return fail("losses", f"train returned {len(losses)} losses for {steps} steps: one per step.")
-    if not sum(losses[-head:]) < 0.5 * sum(losses[:head]):
-        return fail("not-learning", f"the loss did not fall (first {head} steps: {sum(losses[:head]) / head:.2f}, "
-                                    f"last {head}: {sum(losses[-head:]) / head:.2f}) — does each step update "
-                                    "the model you passed in?")
+    fell, first, last = loss_fell(losses, factor=0.5, head=head)
+    if not fell:
+        return fail("not-learning", f"the loss did not fall (first {head} steps: {first:.2f}, last {head}: {last:.2f})"
+                                    " — does each step update the model you passed in?")
     if abs(theirs - measured) > 1e-6:
         return fail("accuracy-disagrees", f"your accuracy says {theirs:.4f}, the package's {measured:.4f} on the "
                                           "same model — check_accuracy tells you why.")

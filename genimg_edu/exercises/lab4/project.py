@@ -7,7 +7,7 @@ import torch
 
 from ...data import load_dataset
 from ...fit import batch_indices
-from ..core import Feedback, Project, register_project, seeded
+from ..core import Feedback, Project, loss_fell, register_project, seeded
 from . import reference
 
 TARGET = 110.0  # test −ELBO, nats per image, the lab's live training must reach
@@ -53,9 +53,10 @@ def _run_lab(*, Encoder, Decoder, sample_latent, vae_loss, iwae_bound, steps: in
     def fail(key, message):
         return Feedback("lab4_training", False, key, f"✗ {TITLE}: {message}", details)
     head = min(50, max(1, steps // 4))
-    if not sum(losses[-head:]) < 0.8 * sum(losses[:head]):
-        return fail("not-learning", f"the loss did not fall (first {head} steps: {sum(losses[:head]) / head:.0f} "
-                                    f"nats, last {head}: {sum(losses[-head:]) / head:.0f}).")
+    fell, first, last = loss_fell(losses, factor=0.8, head=head)
+    if not fell:
+        return fail("not-learning", f"the loss did not fall (first {head} steps: {first:.0f} nats, last {head}: "
+                                    f"{last:.0f}).")
     if abs(theirs - ours) > 1e-3 * max(1.0, abs(ours)):
         return fail("iwae-disagrees", f"your IWAE bound gives {theirs:.2f} nats on 200 test digits with K = {k}, "
                                       f"the package's {ours:.2f} with the same noise — check_iwae_bound says why.")

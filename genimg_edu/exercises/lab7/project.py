@@ -12,7 +12,7 @@ import torch
 from ...data import load_dataset
 from ...data.toy import ring_centres, ring_of_gaussians
 from ...models import VelocityMLP
-from ..core import Feedback, Project, register_project, seeded
+from ..core import Feedback, Project, loss_fell, register_project, seeded
 from . import reference
 
 MODES = 8
@@ -43,11 +43,6 @@ def _losses(out, steps: int, title: str, name: str):
     return [float(v) for v in out]
 
 
-def _fell(losses: list[float]) -> bool:
-    head = max(1, min(100, len(losses) // 5))
-    return sum(losses[-head:]) < 0.8 * sum(losses[:head])
-
-
 def _run_ring(*, euler, train_flow, steps: int = 1500) -> Feedback:
     from ...metrics import mode_coverage
 
@@ -71,7 +66,7 @@ def _run_ring(*, euler, train_flow, steps: int = 1500) -> Feedback:
 
     def fail(key, message):
         return Feedback("lab7_ring", False, key, f"✗ {RING_TITLE}: {message}", details)
-    if not _fell(losses):
+    if not loss_fell(losses, factor=0.8, head=min(100, len(losses) // 5))[0]:
         return fail("not-learning", f"the loss did not fall (first steps ~{losses[0]:.2f}, last ~{losses[-1]:.2f}): "
                                     "check_train_flow and check_flow_loss say why.")
     if not torch.allclose(points, ours, atol=1e-4, rtol=1e-3):
@@ -139,7 +134,7 @@ def _run_digits(*, heun, cfg_velocity, train_flow, steps: int = 1500, guidance: 
 
     def fail(key, message):
         return Feedback("lab7_digits", False, key, f"✗ {DIGITS_TITLE}: {message}", details)
-    if not _fell(losses):
+    if not loss_fell(losses, factor=0.8, head=min(100, len(losses) // 5))[0]:
         return fail("not-learning", f"the loss did not fall (first steps ~{losses[0]:.2f}, last ~{losses[-1]:.2f}): "
                                     "check_train_flow and check_flow_loss say why.")
     if not torch.allclose(z[guidance], ours, atol=1e-3, rtol=1e-3):
