@@ -42,11 +42,14 @@ test: $(STAMP)
 
 install: $(STAMP)
 
-# Reinstall only when the project's requirements change.
-$(STAMP): pyproject.toml
+# Reinstall only when the project's requirements change. JupyterLab's defaults for this environment (as on Binder):
+# no "get notified about Jupyter news?" prompt at every start, no update check (binder/overrides.json).
+$(STAMP): pyproject.toml binder/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(MAKE) --no-print-directory torch-$(TORCH)
 	$(BIN)/python -m pip install -e '.[dev]'
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 torch-cpu:

@@ -5,6 +5,7 @@ included. Binder is what learners run and nothing more: the package's dependenci
 (JupyterLab and the kernel), without the `test` tools (a larger image, a slower start, for nobody's use) and
 without the `browser` extra (its pod has no Chromium, and learners there use the controls instead of testing them).
 """
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -90,3 +91,16 @@ def test_binder_start_gives_one_thread_and_starts_jupyter():
     for var in ("GENIMG_THREADS=1", "OMP_NUM_THREADS=1"):
         assert re.search(rf"^export .*\b{var}\b", text, re.M), f"binder/start must export {var}"
     assert text.rstrip().endswith('exec "$@"'), "binder/start must hand over to the command it wraps"
+
+
+def test_jupyterlab_asks_no_news_question_in_the_course_environment():
+    """make install (and Binder's postBuild) put binder/overrides.json where JupyterLab reads its defaults, so
+    neither `make lab` nor a Binder visitor is asked "get notified about Jupyter news?" at every start (the
+    browser tests check that no such prompt appears)."""
+    import sys
+
+    wanted = json.loads((ROOT / "binder" / "overrides.json").read_text(encoding="utf-8"))
+    assert wanted["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file() and json.loads(installed.read_text(encoding="utf-8")) == wanted, \
+        f"{installed} is missing or differs from binder/overrides.json: run make install"

@@ -70,7 +70,6 @@ class JupyterLab:
         self.root, self.home, self.token, self.port = root, home, secrets.token_hex(16), free_port()
         settings = home / "settings"
         for plugin, values in {
-            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},  # no "news?" toast
             "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},  # every cell in the DOM
         }.items():
             path = settings / f"{plugin}.jupyterlab-settings"

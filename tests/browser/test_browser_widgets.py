@@ -37,6 +37,8 @@ def press(nb, target, key: str, times: int = 1) -> None:
 def assert_no_errors(nb) -> None:
     assert nb.page_errors() == [], f"the browser console reported errors in {nb.name}"
     assert nb.kernel_errors() == [], f"the kernel reported errors in {nb.name}"
+    # the course's JupyterLab defaults (binder/overrides.json, installed by make install) ask no news question
+    assert nb.page.get_by_text("official Jupyter news").count() == 0, f"{nb.name}: JupyterLab asked about news"
 
 
 def test_preprocessing_playground_angle_and_flip(notebook_run, artifacts):
