@@ -5,9 +5,9 @@
 
 The GAN is `recipes.build("course-gan", seed=…)` trained by `fit` for `--steps` steps of 64 and measured from its
 weight-averaged generator (`GANStep.averaged_generator`); the VAE is the guide's `VAEStep(ConvVAE(width=32,
-z_dim=32, hidden=256), …)` for `--steps` steps of 128, with its test −ELBO (10 samples an image). Both are
-measured by the guide's `measure`: `both_instruments` on 1,000 samples (seed 1234) against the test digits, and
-the near-copy share of 5,000 (seed 1). The shipped `dcgan-mnist` and `vae-mnist` are measured by the same code.
+z_dim=32, hidden=256), …)` for `--steps` steps of 128, with its test −ELBO (`evaluation.neg_elbo`: 10 samples an
+image). Both are measured by the guide's `measure`: `both_instruments` on 1,000 samples (seed 1234) against the
+test digits, and the near-copy share of 5,000 (seed 1). The shipped `dcgan-mnist` and `vae-mnist` are measured by the same code.
 Results (each seed, and each metric's mean, sd, min and max) go to `benchmarks/capstone_ranges.json`, atomically,
 and — for the default --out — into docs/teaching.md's table of what a correct capstone reaches (its
 `capstone-ranges` markers).
@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from genimg_edu import pretrained, recipes, seed_everything, set_threads  # noqa: E402
 from genimg_edu.data import load_dataset  # noqa: E402
-from genimg_edu.evaluation import both_instruments, copy_share, draw_samples  # noqa: E402
+from genimg_edu.evaluation import both_instruments, copy_share, draw_samples, neg_elbo  # noqa: E402
 from genimg_edu.fit import fit  # noqa: E402
 from genimg_edu.io import replace_marked, run_record, write_json  # noqa: E402
 from genimg_edu.models import ConvVAE  # noqa: E402
@@ -43,12 +42,6 @@ def measure(G, samples: int = 1000) -> dict:
     report = both_instruments(draw_samples(G, n=samples, seed=1234)[0])
     report["copy_share_5000"] = copy_share(draw_samples(G, n=5 * samples, seed=1)[0])[0]
     return {key: float(report[key]) for key in KEYS}
-
-
-@torch.no_grad()
-def neg_elbo(vae) -> float:
-    x_test, _ = load_dataset("mnist", "test")
-    return float(-vae.eval().elbo(x_test, samples=10, generator=torch.Generator().manual_seed(0)).mean())
 
 
 def train(kind: str, seed: int, steps: int, folder: Path):
