@@ -7,7 +7,8 @@ The GAN is `recipes.build("course-gan", seed=…)` trained by `fit` for `--steps
 weight-averaged generator (`GANStep.averaged_generator`); the VAE is the guide's `VAEStep(ConvVAE(width=32,
 z_dim=32, hidden=256), …)` for `--steps` steps of 128, with its test −ELBO (`evaluation.neg_elbo`: 10 samples an
 image). Both are measured by the guide's `measure`: `both_instruments` on 1,000 samples (seed 1234) against the
-test digits, and the near-copy share of 5,000 (seed 1). The shipped `dcgan-mnist` and `vae-mnist` are measured by the same code.
+test digits, and the near-copy share of 5,000 (seed 1). The shipped `dcgan-mnist` and `vae-mnist` are measured by
+the same code.
 Results (each seed, and each metric's mean, sd, min and max) go to `benchmarks/capstone_ranges.json`, atomically,
 and — for the default --out — into docs/teaching.md's table of what a correct capstone reaches (its
 `capstone-ranges` markers).
