@@ -72,7 +72,7 @@ def measure(notebook: Path, *, threads: int | None) -> dict:
            "--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg"), str(notebook)]
     env = dict(os.environ, GENIMG_WIDGETS="static")
     if threads:
-        env.update(GENIMG_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        env.update(GENIMG_THREADS=str(threads), OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     out = subprocess.run([sys.executable, "-c", code, *cmd], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"measuring {notebook} failed:\n{out.stderr[-2000:]}")
@@ -87,7 +87,7 @@ def measure_live(notebook: Path, *, cores: int, output: bool = False) -> dict:
     if not hasattr(os, "sched_setaffinity"):
         raise SystemExit("--cores needs os.sched_setaffinity (Linux)")
     env = dict(os.environ, GENIMG_WIDGETS="live", GENIMG_THREADS=str(cores), OMP_NUM_THREADS=str(cores),
-               MKL_NUM_THREADS=str(cores))
+               MKL_NUM_THREADS=str(cores), OPENBLAS_NUM_THREADS=str(cores))
     env.pop("PYTEST_CURRENT_TEST", None)
     out = subprocess.run([sys.executable, "-c", EXECUTE, str(cores), str(notebook)], env=env, cwd=ROOT,
                          capture_output=True, text=True)

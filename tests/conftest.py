@@ -1,4 +1,4 @@
-"""Shared fixtures: one CPU thread per test, so tiny models run fast beside other jobs.
+"""Shared fixtures: one CPU thread per test (PyTorch's and NumPy's), so tiny models run fast beside other jobs.
 
 `make test` runs the tests in three worker processes (pytest-xdist, ``-n 3``), each test on one thread;
 the few heavy tests that use more threads ask for `cores`, their worker's share of the machine, so
@@ -8,14 +8,17 @@ import os
 
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Run each test on one intra-op thread; the previous count comes back afterwards."""
+def one_thread():
+    """Run each test on one intra-op thread and one BLAS thread (NumPy, SciPy: beside other workers their
+    spinning pools ran eight times slower, `runtime.set_threads`); the previous counts come back afterwards."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
+    with threadpool_limits(1):
+        yield
     torch.set_num_threads(before)
 
 

@@ -88,7 +88,7 @@ def test_binder_start_gives_one_thread_and_starts_jupyter():
     start = ROOT / "binder" / "start"
     text = start.read_text()
     assert start.stat().st_mode & 0o111, "repo2docker runs binder/start only if it is executable"
-    for var in ("GENIMG_THREADS=1", "OMP_NUM_THREADS=1"):
+    for var in ("GENIMG_THREADS=1", "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1"):
         assert re.search(rf"^export .*\b{var}\b", text, re.M), f"binder/start must export {var}"
     assert text.rstrip().endswith('exec "$@"'), "binder/start must hand over to the command it wraps"
 

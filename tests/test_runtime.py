@@ -16,8 +16,10 @@ HAS_CUDA = torch.cuda.is_available()
 
 
 @pytest.fixture
-def torch_threads():
-    """Give torch back the thread count it had before the test."""
+def torch_threads(monkeypatch):
+    """Give torch back the thread count it had before the test, and the variables set_threads sets."""
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.setenv(var, os.environ.get(var, "")) if var in os.environ else monkeypatch.delenv(var, raising=False)
     before = torch.get_num_threads()
     yield before
     torch.set_num_threads(before)
@@ -110,6 +112,25 @@ def test_seed_everything_rejects_bad_seeds(bad):
 def test_set_threads_sets_torch(torch_threads):
     assert set_threads(1) == 1
     assert torch.get_num_threads() == 1
+
+
+def test_set_threads_sizes_numpys_and_scipys_linear_algebra_too(torch_threads):
+    """Their BLAS pools are not PyTorch's: those loaded now are limited at once, those loaded later (SciPy's,
+    in a child process) by the variables OpenBLAS reads when it loads."""
+    import subprocess
+    import sys
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+    with threadpool_limits():  # the limits of the test's own process come back afterwards
+        assert set_threads(2) == 2
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {2}
+        assert set_threads(1) == 1
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
+    later = ("import genimg_edu, numpy; genimg_edu.set_threads(1); import scipy.linalg; "
+             "from threadpoolctl import threadpool_info; print(sorted({p['num_threads'] for p in threadpool_info()}))")
+    out = subprocess.run([sys.executable, "-c", later], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")})
+    assert out.stdout.strip() == "[1]", out.stdout
 
 
 def test_set_threads_reads_genimg_threads(monkeypatch, torch_threads):

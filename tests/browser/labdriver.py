@@ -77,6 +77,7 @@ class JupyterLab:
             path.write_text(json.dumps(values))
         env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "JUPYTER_TOKEN")}
         env.update(GENIMG_WIDGETS="live", GENIMG_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                   OPENBLAS_NUM_THREADS=str(threads),
                    JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                    IPYTHONDIR=str(home / "ipython"), MPLCONFIGDIR=str(home / "matplotlib"))
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
