@@ -52,7 +52,9 @@ def train(kind: str, seed: int, steps: int, folder: Path):
         step, data = recipes.build("course-gan", seed=seed)
         fit(step, data, max_steps=steps, batch_size=64, seed=seed, checkpoint=folder / f"gan-seed{seed}.pt",
             reporter=None, log_every=0)
-        return step.averaged_generator(), time.perf_counter() - start
+        # standing statistics from min(100, steps) batches, as scripts/pretrain.py: the guide's runs (≥ 100 steps)
+        # get its default of 100, a test's 2-step run does not spend most of its time on them
+        return step.averaged_generator(batches=min(100, steps)), time.perf_counter() - start
     x_train, _ = load_dataset("mnist", "train")
     seed_everything(seed)
     model = ConvVAE(width=32, z_dim=32, hidden=256)
