@@ -18,8 +18,11 @@ HAS_CUDA = torch.cuda.is_available()
 @pytest.fixture
 def torch_threads(monkeypatch):
     """Give torch back the thread count it had before the test, and the variables set_threads sets."""
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-        monkeypatch.setenv(var, os.environ.get(var, "")) if var in os.environ else monkeypatch.delenv(var, raising=False)
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):  # monkeypatch restores each
+        if var in os.environ:
+            monkeypatch.setenv(var, os.environ[var])
+        else:
+            monkeypatch.delenv(var, raising=False)
     before = torch.get_num_threads()
     yield before
     torch.set_num_threads(before)

@@ -12,8 +12,8 @@ The labs (``notebooks/labs/``) use the same checks, one per part they build, and
 from .challenges import check_false_alarm_rate, check_memorisation_ratio, check_sefa_directions
 from .cnn import check_conv_output_size, check_conv_parameters, check_cross_entropy, check_cross_entropy_gradient
 from .core import PROJECTS, REGISTRY, Feedback, hint
-from .diffusion import check_euler_step, check_guided_velocity, check_heun_evaluations, check_q_sample
-from .evaluation import check_frechet_distance, check_inception_score, check_mmd_unbiased
+from .diffusion import check_euler_sampler, check_guided_velocity, check_heun_evaluations, check_q_sample
+from .evaluation import check_frechet_distance, check_inception_score, check_kernel_inception_distance
 from .gan import check_discriminator_loss, check_discriminator_step, check_value_at_optimum
 from .lab1 import check_decode, check_lab1_pipeline, check_load_folder, check_square, check_to_batch, \
     show_pipeline

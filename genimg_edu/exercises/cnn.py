@@ -84,10 +84,6 @@ _BUILT_INS = [(F, "cross_entropy"), (F, "log_softmax"), (F, "softmax"), (F, "nll
               (torch.special, "logsumexp")]
 
 
-def _ce_trial(answer):
-    return [answer(z.clone(), y.clone()) for z, y in zip(_LOGITS, _LABELS)]
-
-
 class _BuiltIn(RuntimeError):
     pass
 
@@ -174,33 +170,63 @@ check_cross_entropy = register(Exercise(
     }))
 
 
-def _ce_grad_reference(logits, y):
-    logits = logits.clone().requires_grad_(True)
-    F.cross_entropy(logits, y).backward()  # autograd is the judge of the derivation
-    return logits.grad
+_X_LIN = [torch.randn(6, 4, generator=seeded(20)), torch.randn(10, 5, generator=seeded(21))]
+_W_LIN = [torch.randn(3, 4, generator=seeded(22)), torch.randn(4, 5, generator=seeded(23))]
+_B_LIN = [torch.randn(3, generator=seeded(24)), torch.randn(4, generator=seeded(25))]
+_Y_LIN = [torch.tensor([0, 2, 1, 1, 0, 2]), torch.tensor([3, 0, 1, 2, 3, 3, 0, 1, 2, 1])]
+
+
+def _ce_grad_reference(x, W, b, y):
+    W, b = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    F.cross_entropy(x @ W.T + b, y).backward()  # autograd is the judge of the derivation
+    return W.grad, b.grad
+
+
+def _ce_grad_trial(answer):
+    out = []
+    for x, W, b, y in zip(_X_LIN, _W_LIN, _B_LIN, _Y_LIN):
+        got = answer(x.clone(), W.clone(), b.clone(), y.clone())
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise TypeError(f"return the two gradients as a pair (dW, db), got {type(got).__name__}")
+        out += list(got)
+    return out
 
 
 def _grad_wrong(kind):
-    def wrong(logits, y):
-        p, one_hot = logits.softmax(1), F.one_hot(y, logits.shape[1]).float()
-        return {"sign": (one_hot - p) / len(y), "no-mean": p - one_hot, "no-one-hot": p / len(y)}[kind]
+    def wrong(x, W, b, y):
+        p, one_hot = (x @ W.T + b).softmax(1), F.one_hot(y, W.shape[0]).float()
+        right = (p - one_hot) / len(y)
+        g = {"sign": (one_hot - p) / len(y), "no-mean": p - one_hot, "no-one-hot": p / len(y)}.get(kind, right)
+        if kind == "transposed":
+            return x.T @ g, g.sum(0)
+        return g.T @ x, g.mean(0) if kind == "db-mean" else g.sum(0)
     return wrong
 
 
 check_cross_entropy_gradient = register(Exercise(
-    name="cross_entropy_gradient", title="Exercise 2.4 · the gradient of the cross-entropy, p − y",
+    name="cross_entropy_gradient", title="Exercise 2.4 · backpropagation through a linear layer, by hand",
     reference=_ce_grad_reference,
-    trial=_ce_trial,
-    describe=lambda i: f"logits of shape {tuple(_LOGITS[i].shape)}",
-    start="Differentiate one image's loss by hand with respect to each logit (the softmax's derivative is the "
-          "one step to work out), then do it for the whole batch at once — hint('cross_entropy_gradient') if "
-          "you are stuck.",
-    hints=["derived in section 3: ∂loss/∂logits = softmax(logits) − one_hot(y) for one image.",
-           "F.one_hot(y, num_classes).float() gives y as a vector; the batch loss is a mean, so divide by B."],
+    trial=_ce_grad_trial,
+    describe=lambda i: (f"{'dW' if i % 2 == 0 else 'db'} for x of shape {tuple(_X_LIN[i // 2].shape)} and "
+                        f"W of shape {tuple(_W_LIN[i // 2].shape)}"),
+    start="Go forward first (logits, then probabilities), then backward: the loss's gradient with respect to the "
+          "logits (section 3 derived it for one image), then what each weight and bias contributed to each logit "
+          "— hint('cross_entropy_gradient') if you are stuck.",
+    hints=["forward: logits = x @ W.T + b, (B, K); p = softmax over the classes (dim=1). Backward: section 3's "
+           "∂loss/∂logits = p − one_hot(y) is for one image; the batch loss is a mean, so divide by B.",
+           "the chain rule, logit by logit: logit_k of image i is Σ_d W[k, d] x[i, d] + b[k], so ∂logit_k/∂W[k, d] = "
+           "x[i, d] and ∂logit_k/∂b[k] = 1. Sum over the images what each one contributes.",
+           "with g = ∂loss/∂logits (B, K): dW = g.T @ x has W's shape (K, D), and db = g.sum(dim=0) has b's (K,)."],
     mistakes={
-        "sign": Mistake(_grad_wrong("sign"), "the sign is flipped: the gradient is p − y (a step against it raises "
+        "sign": Mistake(_grad_wrong("sign"), "the sign is flipped: ∂loss/∂logits is p − y (a step against it raises "
                                              "the correct class's logit)."),
         "no-mean": Mistake(_grad_wrong("no-mean"), "B times too large: the loss is a mean over the batch, so each "
                                                    "image's gradient is divided by B."),
-        "no-one-hot": Mistake(_grad_wrong("no-one-hot"), "the −y term is missing: subtract the one-hot label."),
+        "no-one-hot": Mistake(_grad_wrong("no-one-hot"), "the −y term is missing: subtract the one-hot label from "
+                                                         "the probabilities."),
+        "db-mean": Mistake(_grad_wrong("db-mean"), "dW is right but db is B times too small: the ÷ B of the mean is "
+                                                   "already in ∂loss/∂logits, so the bias's gradient *sums* it over "
+                                                   "the images (g.sum(dim=0)), it does not average it again."),
+        "transposed": Mistake(_grad_wrong("transposed"), "dW has the shape of W.T: a weight's gradient has the "
+                                                         "weight's shape (K, D) — g.T @ x, not x.T @ g."),
     }))

@@ -1,4 +1,4 @@
-"""Exercises for notebook 07 (diffusion and flow matching): the closed-form noising, one Euler step of the
+"""Exercises for notebook 07 (diffusion and flow matching): the closed-form noising, the Euler sampler of the
 flow, classifier-free guidance, and a sampler's cost. References: `diffusion.q_sample`, `diffusion.sample_flow`,
 `diffusion.evaluations`."""
 import torch
@@ -39,35 +39,69 @@ check_q_sample = register(Exercise(
                                                                 "the standard deviation √(1 − ᾱ_t)."),
     }))
 
-_X = [torch.randn(4, 2, generator=seeded(4)), torch.randn(2, 1, 3, 3, generator=seeded(5))]
-_V = [torch.randn(4, 2, generator=seeded(6)), torch.randn(2, 1, 3, 3, generator=seeded(7))]
-_TIMES = [(1.0, 0.75), (0.4, 0.1)]
+_X1 = [torch.randn(4, 2, generator=seeded(4)), torch.randn(2, 1, 3, 3, generator=seeded(5))]
+_STEPS = [4, 3]
 
 
-def _euler_reference(x, t, s, v):
-    return diffusion.sample_flow(lambda x_, t_: v, x, steps=1, method="euler", t_end=s) if t == 1 else x + (s - t) * v
+def _field(x, t):
+    """A velocity that depends on both x and t (a network's stand-in), so that every slip changes the result."""
+    return torch.sin(3 * x) * (1 + t) - x * t ** 2
+
+
+def _sampler_trial(answer):
+    out = []
+    for x1, steps in zip(_X1, _STEPS):
+        times = []
+        got = answer(lambda x, t: times.append(float(t)) or _field(x, float(t)), x1.clone(), steps)
+        out += [got, torch.tensor(times)]
+    return out
+
+
+def _euler_reference(velocity, x1, steps):
+    return diffusion.sample_flow(velocity, x1, steps=steps, method="euler")
 
 
 def _euler_wrong(kind):
-    def wrong(x, t, s, v):
-        return {"sign": x + (t - s) * v, "no-dt": x - v, "to-x0": x - t * v}[kind]
+    def wrong(velocity, x1, steps):
+        n = steps - 1 if kind == "one-short" else steps
+        start, end = (0.0, 1.0) if kind == "forward" else (1.0, 0.0)
+        times = torch.linspace(start, end, n + 1).tolist()
+        x = x1
+        v = velocity(x1, 1.0) if kind == "velocity-once" else None
+        for t, s in zip(times, times[1:]):
+            if kind != "velocity-once":
+                v = velocity(x, s if kind == "time-of-arrival" else t)
+            x = x + ((t - s) if kind == "sign" else (s - t)) * v
+        return x
     return wrong
 
 
-check_euler_step = register(Exercise(
-    name="euler_step", title="Exercise 7.3 · one Euler step of the flow, from t to s < t",
+check_euler_sampler = register(Exercise(
+    name="euler_sampler", title="Exercise 7.3 · the Euler sampler, from noise at t = 1 to an image at t = 0",
     reference=_euler_reference,
-    trial=lambda answer: [answer(x.clone(), t, s, v.clone()) for x, (t, s), v in zip(_X, _TIMES, _V)],
-    describe=lambda i: "t={}, s={}".format(*_TIMES[i]),
-    hints=["v = dx_t/dt; over a short time the path moves by (time elapsed) × velocity.",
-           "time runs from t down to s, so the elapsed time s − t is negative: x_s ≈ x_t + (s − t)·v."],
+    trial=_sampler_trial,
+    describe=lambda i: (f"{'the result' if i % 2 == 0 else 'the times your velocity was asked at'} for x1 of shape "
+                        f"{tuple(_X1[i // 2].shape)} in {_STEPS[i // 2]} steps"),
+    start="Cut the time from 1 down to 0 into `steps` equal steps; at each one, ask the velocity where the sample "
+          "is now and move it along — hint('euler_sampler') if you are stuck.",
+    hints=["v = dx_t/dt; over a short time the path moves by (time elapsed) × velocity. Going from t to s < t, "
+           "time elapses by s − t, a negative number.",
+           "torch.linspace(1, 0, steps + 1) gives the steps + 1 times, both ends included; consecutive pairs (t, s) "
+           "are the steps. Ask velocity(x, t) at the start of each step, at the sample as it is now.",
+           "x = x1; for each (t, s): x = x + (s − t) · velocity(x, t); return x — one evaluation per step."],
     mistakes={
-        "sign": Mistake(_euler_wrong("sign"), "the step went the wrong way (towards more noise): time decreases from "
-                                              "t to s, so the step is (s − t)·v."),
-        "no-dt": Mistake(_euler_wrong("no-dt"), "a whole unit of time was taken: scale the velocity by the step "
-                                                "size s − t."),
-        "to-x0": Mistake(_euler_wrong("to-x0"), "that jumps all the way to t = 0 (the network's guess of x_0); one "
-                                                "step moves only from t to s."),
+        "sign": Mistake(_euler_wrong("sign"), "every step went the wrong way (towards more noise): time decreases "
+                                              "from t to s, so the step is (s − t)·v."),
+        "forward": Mistake(_euler_wrong("forward"), "the times run from 0 to 1: the sampler starts from noise at "
+                                                    "t = 1 and ends at the image, t = 0 — torch.linspace(1, 0, …)."),
+        "one-short": Mistake(_euler_wrong("one-short"), "one step too few: `steps` steps need steps + 1 times, both "
+                                                        "ends included."),
+        "velocity-once": Mistake(_euler_wrong("velocity-once"),
+                                 "the velocity was asked once, at the noise: ask again at every step, where the "
+                                 "sample is now — the field changes along the way."),
+        "time-of-arrival": Mistake(_euler_wrong("time-of-arrival"),
+                                   "the velocity was asked at the end of each step (time s): Euler asks at its "
+                                   "start, velocity(x, t), where the sample is."),
     }))
 
 _VC = [torch.randn(3, 2, generator=seeded(8)), torch.randn(2, 1, 3, 3, generator=seeded(9))]

@@ -1,5 +1,5 @@
-"""Exercises for notebook 06 (evaluation): the Inception Score, the Fréchet distance and KID's unbiased MMD,
-each from class probabilities or features. References: `metrics.inception_score`, `frechet_distance`, `kid`."""
+"""Exercises for notebook 06 (evaluation): the Inception Score over splits, the Fréchet distance and KID's unbiased
+MMD, each from class probabilities or features. References: `metrics.inception_score`, `frechet_distance`, `kid`."""
 import numpy as np
 
 from .. import metrics
@@ -12,30 +12,67 @@ _B = [_r.normal(size=(30, 3)) @ np.array([[1.5, 0.3, 0], [0, 0.7, 0.2], [0, 0, 1
       _r.normal(size=(25, 5)) * 1.3 + 0.2]
 
 
+_SPLITS = [5, 2]
+
+
+def _is_reference(probs, splits=10):
+    """The Inception Score as Salimans et al. report it: its mean and standard deviation over `splits` parts."""
+    scores = [metrics.inception_score(part) for part in np.array_split(probs, splits)]
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def _is_trial(answer):
+    out = []
+    for p, splits in zip(_PROBS, _SPLITS):
+        got = answer(p.copy(), splits)
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise TypeError(f"return the pair (mean, standard deviation), got {type(got).__name__}")
+        out += [float(got[0]), float(got[1])]
+    return out
+
+
 def _is_wrong(kind):
-    def wrong(probs):
-        p_y = probs.mean(0, keepdims=True)
+    def one(part, p_y):
         if kind == "reverse":
-            return float(np.exp((p_y * (np.log(p_y) - np.log(probs))).sum(1).mean()))
-        kl = (probs * (np.log(probs) - np.log(p_y))).sum(1)
-        return float(kl.mean()) if kind == "no-exp" else float(np.exp(kl).mean())
+            return float(np.exp((p_y * (np.log(p_y) - np.log(part))).sum(1).mean()))
+        kl = (part * (np.log(part) - np.log(p_y))).sum(1)
+        return float(kl.mean()) if kind == "no-exp" else float(np.exp(kl).mean()) if kind == "mean-of-exp" \
+            else float(np.exp(kl.mean()))
+
+    def wrong(probs, splits=10):
+        if kind == "no-splits":
+            return one(probs, probs.mean(0, keepdims=True)), 0.0
+        parts = np.array_split(probs, splits)
+        scores = [one(part, (probs if kind == "global-marginal" else part).mean(0, keepdims=True)) for part in parts]
+        return float(np.mean(scores)), float(np.std(scores))
     return wrong
 
 
 check_inception_score = register(Exercise(
-    name="inception_score", title="Exercise 6.1 · the Inception Score from class probabilities",
-    reference=metrics.inception_score,
-    trial=lambda answer: [float(answer(p.copy())) for p in _PROBS],
-    describe=lambda i: f"probabilities of shape {_PROBS[i].shape}",
-    hints=["p(y) is the mean of p(y|x) over the images; each image contributes KL(p(y|x) ‖ p(y)).",
-           "KL(p ‖ q) = Σ_y p(y) (log p(y) − log q(y)); average it over images, then take exp."],
+    name="inception_score", title="Exercise 6.1 · the Inception Score over splits, mean and spread",
+    reference=_is_reference,
+    trial=_is_trial,
+    describe=lambda i: (f"the {'mean' if i % 2 == 0 else 'standard deviation'} for probabilities of shape "
+                        f"{_PROBS[i // 2].shape} in {_SPLITS[i // 2]} splits"),
+    start="Cut the rows into `splits` consecutive parts; for each part compute the score from its own class shares; "
+          "then summarise the parts' scores — hint('inception_score') if you are stuck.",
+    hints=["within one part: p(y) is the mean of that part's rows; each image contributes KL(p(y|x) ‖ p(y)); the "
+           "part's score is exp of the mean KL.",
+           "KL(p ‖ q) = Σ_y p(y) (log p(y) − log q(y)): with numpy, (part * (np.log(part) − np.log(p_y))).sum(axis=1).",
+           "np.array_split(probs, splits) gives the parts (as equal as possible); return (np.mean(scores), "
+           "np.std(scores)) as two floats."],
     mistakes={
-        "no-exp": Mistake(_is_wrong("no-exp"), "that is the mean KL; the score is its exponential (so it runs from "
-                                               "1 to the number of classes)."),
+        "no-exp": Mistake(_is_wrong("no-exp"), "that is the mean KL; each part's score is its exponential (so it "
+                                               "runs from 1 to the number of classes)."),
         "reverse": Mistake(_is_wrong("reverse"), "the KL runs the other way: KL(p(y|x) ‖ p(y)), each image's "
                                                  "prediction first."),
-        "mean-of-exp": Mistake(_is_wrong("mean-of-exp"), "exp and mean are swapped: average the KL over images "
-                                                         "first, then take exp."),
+        "mean-of-exp": Mistake(_is_wrong("mean-of-exp"), "exp and mean are swapped: average the KL over a part's "
+                                                         "images first, then take exp."),
+        "no-splits": Mistake(_is_wrong("no-splits"), "that is the score of the whole set, with no spread: cut the "
+                                                     "rows into `splits` parts and score each one."),
+        "global-marginal": Mistake(_is_wrong("global-marginal"),
+                                   "each part's p(y) must be that part's own mean row: with the whole set's, a part "
+                                   "that holds only a few classes looks more diverse than it is."),
     }))
 
 
@@ -86,44 +123,78 @@ check_frechet_distance = register(Exercise(
     }))
 
 
-def _mmd_wrong(kind):
-    def wrong(a, b):
-        d, m = a.shape[1], len(a)
+_KID_OPTIONS = [dict(subsets=4, subset_size=12, seed=0), dict(subsets=3, subset_size=25, seed=5)]
+
+
+def _kid_trial(answer):
+    out = []
+    for a, b, options in zip(_A, _B, _KID_OPTIONS):
+        got = answer(a.copy(), b.copy(), **options)
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise TypeError(f"return the pair (mean, standard deviation), got {type(got).__name__}")
+        out += [float(got[0]), float(got[1])]
+    return out
+
+
+def _kid_wrong(kind):
+    def wrong(a, b, subsets=20, subset_size=500, seed=0):
+        d, m = a.shape[1], min(subset_size, len(a), len(b))
         k = (lambda u, v: u @ v.T / d + 1) if kind == "linear" else \
             (lambda u, v: (u @ v.T + 1) ** 3) if kind == "no-scale" else (lambda u, v: (u @ v.T / d + 1) ** 3)
-        k_aa, k_bb, k_ab = k(a, a), k(b, b), k(a, b)
-        if kind == "biased":
-            return float(k_aa.mean() + k_bb.mean() - 2 * k_ab.mean())
-        if kind == "zeroed-diagonal":  # the diagonal set to 0, but still divided by m², not m(m − 1)
-            return float(k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / m ** 2 - 2 * k_ab.mean()
-        if kind == "cross-diagonal":  # Gretton et al.'s MMD²_u: unbiased too, but not KID's estimate
-            within = (k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
-            return float(within - 2 * (k_ab.sum() - np.trace(k_ab)) / (m * (m - 1)))
-        return float((k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / (m * (m - 1)) - 2 * k_ab.mean())
+        rng, estimates = np.random.default_rng(seed), []
+        for _ in range(1 if kind == "one-subset" else subsets):
+            if kind == "one-subset":
+                x, y, m = a, b[:len(a)], min(len(a), len(b))
+            else:
+                replace = kind == "with-replacement"
+                x, y = a[rng.choice(len(a), m, replace=replace)], b[rng.choice(len(b), m, replace=replace)]
+            k_xx, k_yy, k_xy = k(x, x), k(y, y), k(x, y)
+            within = k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)
+            if kind == "biased":
+                estimates.append(k_xx.mean() + k_yy.mean() - 2 * k_xy.mean())
+            elif kind == "zeroed-diagonal":  # the diagonal left out, but still divided by m², not m(m − 1)
+                estimates.append(within / m ** 2 - 2 * k_xy.mean())
+            elif kind == "cross-diagonal":  # Gretton et al.'s MMD²_u: unbiased too, but not KID's estimate
+                estimates.append((within - 2 * (k_xy.sum() - np.trace(k_xy))) / (m * (m - 1)))
+            else:
+                estimates.append(within / (m * (m - 1)) - 2 * k_xy.mean())
+        return float(np.mean(estimates)), float(np.std(estimates))
     return wrong
 
 
-check_mmd_unbiased = register(Exercise(
-    name="mmd_unbiased", title="Exercise 6.3 · KID's unbiased MMD estimate",
-    reference=lambda a, b: metrics.kid(a, b, subsets=1, subset_size=len(a))[0],  # one subset: all of the set
-    trial=lambda answer: [float(answer(a.copy(), b.copy())) for a, b in zip(_A[1:], _B[1:])]
-    + [float(answer(_A[0][:30].copy(), _B[0].copy()))],
-    describe=lambda i: "two feature sets of 25 × 5" if i == 0 else "two feature sets of 30 × 3",
-    hints=["the kernel is k(x, y) = (xᵀy / D + 1)³ with D the feature dimension; the matrices are a @ b.T.",
-           "MMD² = mean k(a, a′) + mean k(b, b′) − 2 mean k(a, b), where the within-set means leave out the "
-           "diagonal (a sample compared with itself): (sum − trace) / (m (m − 1))."],
+check_kernel_inception_distance = register(Exercise(
+    name="kernel_inception_distance", title="Exercise 6.3 · KID: unbiased MMD over random subsets",
+    reference=lambda a, b, **options: metrics.kid(a, b, **options),
+    trial=_kid_trial,
+    describe=lambda i: (f"the {'mean' if i % 2 == 0 else 'standard deviation'} for feature sets of shapes "
+                        f"{_A[i // 2].shape} and {_B[i // 2].shape} with {_KID_OPTIONS[i // 2]}"),
+    start="Draw the subsets as the text says, compute one unbiased estimate per subset with the cubic kernel, then "
+          "summarise them — hint('kernel_inception_distance') if you are stuck.",
+    hints=["the kernel is k(x, y) = (xᵀy / D + 1)³ with D the feature dimension; for two subsets x and y the three "
+           "kernel matrices are (x @ x.T / D + 1) ** 3 and likewise.",
+           "MMD² = mean k(x, x′) + mean k(y, y′) − 2 mean k(x, y), where the within-set means leave out the "
+           "diagonal (a sample compared with itself): (sum − trace) / (m (m − 1)); the cross mean takes all m² pairs.",
+           "rng = np.random.default_rng(seed); for each subset, first x = a[rng.choice(len(a), m, replace=False)], "
+           "then y likewise from b, with m = min(subset_size, len(a), len(b)); return (np.mean, np.std) of the "
+           "estimates as two floats."],
     mistakes={
-        "biased": Mistake(_mmd_wrong("biased"), "the within-set means include each sample compared with itself (the "
+        "biased": Mistake(_kid_wrong("biased"), "the within-set means include each sample compared with itself (the "
                                                 "diagonal), which biases the estimate upwards — leave the diagonal "
                                                 "out."),
-        "zeroed-diagonal": Mistake(_mmd_wrong("zeroed-diagonal"),
+        "zeroed-diagonal": Mistake(_kid_wrong("zeroed-diagonal"),
                                    "the self-pairs are left out but the mean still divides by m²: there are only "
                                    "m(m − 1) pairs left in each within-set sum."),
-        "cross-diagonal": Mistake(_mmd_wrong("cross-diagonal"),
+        "cross-diagonal": Mistake(_kid_wrong("cross-diagonal"),
                                   "the cross term also left out its diagonal: that is Gretton et al.'s MMD²_u, unbiased "
-                                  "as well, but KID (and metrics.kid) averages all m² cross pairs: k_ab.mean()."),
-        "linear": Mistake(_mmd_wrong("linear"), "the kernel is cubic: (xᵀy / D + 1)³ — a linear kernel only "
+                                  "as well, but KID (and metrics.kid) averages all m² cross pairs: k_xy.mean()."),
+        "linear": Mistake(_kid_wrong("linear"), "the kernel is cubic: (xᵀy / D + 1)³ — a linear kernel only "
                                                 "compares the means."),
-        "no-scale": Mistake(_mmd_wrong("no-scale"), "divide xᵀy by the feature dimension D before adding 1 and "
+        "no-scale": Mistake(_kid_wrong("no-scale"), "divide xᵀy by the feature dimension D before adding 1 and "
                                                     "cubing."),
+        "one-subset": Mistake(_kid_wrong("one-subset"), "that is one estimate on the whole sets, with no spread: "
+                                                        "draw `subsets` random subsets of `subset_size` and average "
+                                                        "their estimates."),
+        "with-replacement": Mistake(_kid_wrong("with-replacement"),
+                                    "the subsets were drawn with replacement: a sample drawn twice is compared with "
+                                    "itself off the diagonal, which biases the estimate — replace=False."),
     }))

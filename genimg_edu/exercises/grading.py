@@ -106,7 +106,8 @@ def run_student(cells, *, seconds: float = 30, startup: float = 60) -> dict[str,
     results, reader, writer = {}, *os.pipe()
     with tempfile.TemporaryDirectory(prefix="genimg-grade-") as home:
         env = {"HOME": home, "PATH": os.environ.get("PATH", ""), "GENIMG_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "GENIMG_GRADE_FD": str(writer), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+               "OPENBLAS_NUM_THREADS": "1", "GENIMG_GRADE_FD": str(writer), "MPLBACKEND": "Agg",
+               "PYTHONDONTWRITEBYTECODE": "1"}
         child = subprocess.Popen([sys.executable, "-m", "genimg_edu.exercises.sandbox"], cwd=home, env=env,
                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  pass_fds=(writer,), start_new_session=True)  # killed as a group

@@ -1,9 +1,8 @@
 """Exercises for notebook 05 (training): what a checkpoint needs for an exact resume, the NaN guard, and the
-weight average (EMA). References: `torch.optim.swa_utils.get_ema_avg_fn`, `torch.isfinite`."""
+weight average (EMA). References: `Step.average` (AveragedModel), `torch.isfinite`."""
 import torch
-from torch.optim.swa_utils import get_ema_avg_fn
 
-from .core import Exercise, Mistake, register, seeded
+from .core import Exercise, Mistake, register
 
 CHOICES = {"model", "optimizer", "step", "rng", "dataset", "loss_curve"}
 _NEEDED = {"model", "optimizer", "step", "rng"}
@@ -83,29 +82,90 @@ check_is_bad_loss = register(Exercise(
                                                         "everything: test torch.isfinite(loss) instead of a size."),
     }))
 
-_AVG = [torch.randn(3, 4, generator=seeded(0)), torch.randn(5, generator=seeded(1))]
-_NEW = [torch.randn(3, 4, generator=seeded(2)), torch.randn(5, generator=seeded(3))]
+def _ema_net(seed: int) -> torch.nn.Module:
+    """A small network with BatchNorm: parameters, floating-point buffers (running statistics) and an integer one
+    (the count of batches seen), all different from another seed's."""
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2))
+    with torch.no_grad():
+        for t in net.state_dict().values():
+            t.copy_(torch.randn(t.shape) if t.is_floating_point() else torch.randint(0, 50, t.shape))
+    return net
+
+
 _DECAY = [0.9, 0.999]
 
 
+def _ema_reference(average, model, decay):
+    """What `Step.average` does at each step (AveragedModel with get_ema_multi_avg_fn, buffers included), written
+    out: every floating-point tensor of the state, parameters and running statistics alike, moves towards the
+    model's (tests/test_exercises.py compares the two). The integer count of batches, which BatchNorm reads only
+    without a momentum, is the model's here; AveragedModel keeps a rounded-down average of it."""
+    with torch.no_grad():
+        new = model.state_dict()
+        for name, avg in average.state_dict().items():
+            if avg.is_floating_point():
+                avg.mul_(decay).add_(new[name], alpha=1 - decay)
+            else:
+                avg.copy_(new[name])
+
+
+def _ema_trial(answer):
+    out = []
+    for seed, decay in enumerate(_DECAY):
+        average, model = _ema_net(2 * seed), _ema_net(2 * seed + 1)
+        answer(average, model, decay)
+        out += [t.detach().float().clone() for t in [*average.state_dict().values(), *model.state_dict().values()]]
+    return out
+
+
 def _ema_wrong(kind):
-    def wrong(avg, new, decay):
-        return {"swapped": (1 - decay) * avg + decay * new, "no-complement": decay * avg + new,
-                "mean": (avg + new) / 2}[kind]
+    def wrong(average, model, decay):
+        with torch.no_grad():
+            pairs = list(zip(average.parameters(), model.parameters()))
+            if kind != "parameters-only":
+                pairs += list(zip(average.buffers(), model.buffers()))
+            for avg, new in pairs:
+                if kind == "rebind":
+                    avg = decay * avg + (1 - decay) * new  # noqa: F841 — a new tensor; the network keeps the old
+                elif kind == "model-updated":
+                    new.copy_(decay * avg + (1 - decay) * new)
+                elif not avg.is_floating_point():
+                    avg.copy_(new)
+                elif kind == "swapped":
+                    avg.copy_((1 - decay) * avg + decay * new)
+                else:
+                    avg.copy_(decay * avg + (1 - decay) * new)
     return wrong
 
 
 check_ema_update = register(Exercise(
-    name="ema_update", title="Exercise 5.3 · one step of the weight average (EMA)",
-    reference=lambda avg, new, decay: get_ema_avg_fn(decay)(avg, new, None),
-    trial=lambda answer: [answer(a.clone(), n.clone(), d) for a, n, d in zip(_AVG, _NEW, _DECAY)],
-    describe=lambda i: f"tensors of shape {tuple(_AVG[i].shape)} with decay={_DECAY[i]}",
-    hints=["the average keeps most of itself and takes a little of the new weights: decay is close to 1.",
-           "avg_new = decay · avg + (1 − decay) · new — the two weights add up to 1."],
+    name="ema_update", title="Exercise 5.3 · the weight average (EMA) of a whole network, one step",
+    reference=_ema_reference,
+    trial=_ema_trial,
+    describe=lambda i: "a Linear–BatchNorm–Linear network's tensors",
+    start="Go through the average's tensors and the model's side by side — the weights, and BatchNorm's running "
+          "statistics too — and move each of the average's a little towards the model's, in place — "
+          "hint('ema_update') if you are stuck.",
+    hints=["one step for one tensor: avg ← decay · avg + (1 − decay) · new, decay close to 1. `average` must change "
+           "in place (its tensors are the network's); return nothing.",
+           "model.state_dict() holds every tensor by name, parameters and buffers (running_mean, running_var, "
+           "num_batches_tracked); the tensors of average.state_dict() are the network's own, so changing them in "
+           "place changes the network. Work under torch.no_grad().",
+           "num_batches_tracked counts batches (an integer): it cannot be averaged — copy the model's "
+           "(t.is_floating_point() tells the two kinds apart). For the others, avg.mul_(decay).add_(new, "
+           "alpha=1 - decay) is the step, in place."],
     mistakes={
         "swapped": Mistake(_ema_wrong("swapped"), "the weights are swapped: with decay = 0.999 the average should "
                                                   "keep 99.9 % of itself, not of the new weights."),
-        "no-complement": Mistake(_ema_wrong("no-complement"), "the two weights must add up to 1: multiply the new "
-                                                              "weights by (1 − decay)."),
-        "mean": Mistake(_ema_wrong("mean"), "that is a plain mean of two: an exponential average uses decay."),
+        "parameters-only": Mistake(_ema_wrong("parameters-only"),
+                                   "the weights are averaged but BatchNorm's running statistics (buffers) are not: "
+                                   "the averaged network would normalise with statistics of other weights — "
+                                   "average the buffers too (state_dict() holds both)."),
+        "rebind": Mistake(_ema_wrong("rebind"), "the average did not change: `avg = decay * avg + …` makes a new "
+                                                "tensor and rebinds the name; the network still holds the old one. "
+                                                "Change it in place: avg.mul_(…).add_(…) or avg.copy_(…)."),
+        "model-updated": Mistake(_ema_wrong("model-updated"), "the model's weights changed and the average's did "
+                                                              "not: write into `average`; the model keeps training "
+                                                              "on its own weights."),
     }))
