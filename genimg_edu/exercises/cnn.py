@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import Exercise, Mistake, register, seeded
+from .core import Exercise, Mistake, pair, register, seeded
 
 # (n, kernel, stride, padding) — chosen so that each catalogued mistake gives a different answer somewhere
 _CONVS = [(28, 3, 1, 1), (28, 5, 2, 0), (7, 4, 2, 1), (32, 3, 2, 1), (10, 3, 3, 0)]
@@ -185,10 +185,7 @@ def _ce_grad_reference(x, W, b, y):
 def _ce_grad_trial(answer):
     out = []
     for x, W, b, y in zip(_X_LIN, _W_LIN, _B_LIN, _Y_LIN):
-        got = answer(x.clone(), W.clone(), b.clone(), y.clone())
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise TypeError(f"return the two gradients as a pair (dW, db), got {type(got).__name__}")
-        out += list(got)
+        out += pair(answer(x.clone(), W.clone(), b.clone(), y.clone()), "of gradients (dW, db)")
     return out
 
 

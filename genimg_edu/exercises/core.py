@@ -273,6 +273,13 @@ def hint(name: str, level: int | None = None) -> Hint:
     return Hint(f"Hint {level}/{len(hints)} for {name}: {hints[level - 1]}{more}")
 
 
+def pair(got, what: str):
+    """An answer's two results, or the TypeError that says the text asked for a pair `what`, e.g. "(dW, db)"."""
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise TypeError(f"return the pair {what}, got {type(got).__name__}")
+    return got
+
+
 def seeded(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 

@@ -3,7 +3,7 @@ MMD, each from class probabilities or features. References: `metrics.inception_s
 import numpy as np
 
 from .. import metrics
-from .core import Exercise, Mistake, register
+from .core import Exercise, Mistake, pair, register
 
 _r = np.random.default_rng(0)
 _PROBS = [_r.dirichlet(np.full(10, 0.3), 50), _r.dirichlet(np.full(4, 2.0), 20)]
@@ -24,10 +24,7 @@ def _is_reference(probs, splits=10):
 def _is_trial(answer):
     out = []
     for p, splits in zip(_PROBS, _SPLITS):
-        got = answer(p.copy(), splits)
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise TypeError(f"return the pair (mean, standard deviation), got {type(got).__name__}")
-        out += [float(got[0]), float(got[1])]
+        out += map(float, pair(answer(p.copy(), splits), "(mean, standard deviation)"))
     return out
 
 
@@ -129,10 +126,7 @@ _KID_OPTIONS = [dict(subsets=4, subset_size=12, seed=0), dict(subsets=3, subset_
 def _kid_trial(answer):
     out = []
     for a, b, options in zip(_A, _B, _KID_OPTIONS):
-        got = answer(a.copy(), b.copy(), **options)
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise TypeError(f"return the pair (mean, standard deviation), got {type(got).__name__}")
-        out += [float(got[0]), float(got[1])]
+        out += map(float, pair(answer(a.copy(), b.copy(), **options), "(mean, standard deviation)"))
     return out
 
 
