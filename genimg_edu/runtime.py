@@ -131,8 +131,8 @@ def set_threads(n: int | None = None) -> int:
     a 1-CPU Binder pod makes everything slower. The linear algebra behind NumPy,
     SciPy and scikit-learn (OpenBLAS, OpenMP) keeps a thread pool of its own, sized
     to the machine's cores, which ``torch.set_num_threads`` does not reach: beside
-    two busy programs on 2 cores, 100 Fréchet distances (128 features) took 8.8 s
-    on its two threads and 1.0 s on one (2026-12-07). Returns the number set.
+    two busy programs on 2 cores, 100 Fréchet distances (128 features) took 8.7–8.8 s
+    on its two threads and 0.5–1.0 s on one (2026-12-07). Returns the number set.
     """
     if n is None:
         env = os.environ.get("GENIMG_THREADS", "").strip()
