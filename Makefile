@@ -20,7 +20,9 @@ BIN := $(VENV)/bin
 # On a slow machine (2026-12-07, a cnn-mnist step 85 ms) three took 571, 597 and 668 s, two 643 s (its speed
 # varied by 15 % between runs). Each test module, test class (each lab's live training has one) and notebook
 # stays in one process, so its expensive fixtures (generated samples, a JupyterLab server) are made once.
-# JOBS=0: all in one process.
+# pytest-xdist deals out the modules with the most tests first. Dealing the longest ones first instead
+# (--no-loadscope-reorder, 2026-12-08) balanced the processes to within 5 s but took 503 s against 452 s: three
+# heavy items at once on two cores cost 100 s more CPU time. JOBS=0: all in one process.
 JOBS ?= 3
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) --dist loadscope
 STAMP := $(VENV)/.installed

@@ -28,20 +28,3 @@ def cores() -> int:
     beside other pytest-xdist workers (beside a busy process, notebook 02 ran 15 % slower on two threads
     than on one, even with the passive wait policy: README, "Threads when the machine is busy")."""
     return max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-
-
-# The longest items first, so that `make test`'s processes (`--dist loadscope` deals whole modules out in
-# collection order) do not end with one of them running a minute-long module while the others idle.
-# Ordered by seconds in `make test` on the slowest machine so far (2026-12-07, its second session); the rest
-# keep their order.
-LONGEST_FIRST = ["tests/test_labs.py", "tests/browser/test_browser_widgets.py", "notebooks/04_vae.ipynb",
-                 "tests/test_quality_gates.py", "tests/test_sweep_scripts.py", "notebooks/02_cnn.ipynb",
-                 "notebooks/06_evaluation.ipynb", "notebooks/07_diffusion.ipynb", "notebooks/03_gan.ipynb",
-                 "notebooks/08_challenges.ipynb", "tests/test_grading.py", "notebooks/05_training.ipynb",
-                 "tests/test_distributed.py", "tests/test_metrics.py", "tests/test_pretrain_script.py"]
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-    root = config.rootpath
-    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix(), len(rank)))  # a stable sort
