@@ -23,7 +23,8 @@ BELOW_THE_UI = ["genimg_edu.runtime", "genimg_edu.validate", "genimg_edu.io", "g
                 "genimg_edu.preprocess",
                 "genimg_edu.augment", "genimg_edu.losses", "genimg_edu.models", "genimg_edu.diffusion",
                 "genimg_edu.steps", "genimg_edu.distributed", "genimg_edu.fit", "genimg_edu.recipes",
-                "genimg_edu.pretrained", "genimg_edu.metrics", "genimg_edu.evaluation", "genimg_edu.forensics"]
+                "genimg_edu.pretrained", "genimg_edu.metrics", "genimg_edu.evaluation", "genimg_edu.forensics",
+                "genimg_edu.gallery"]
 
 
 def _module_name(path: Path) -> str:
