@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from genimg_edu.runtime import one_thread
+
 FAMILIES = ("classifier", "vae", "gan", "flow")
 DATA = ("mnist", "mnist-labelled", "shapes", "ring")
 
@@ -228,5 +230,6 @@ def train_toy(step, data: torch.Tensor, steps: int, *, batch_size: int | None = 
     (seeded by the steps done so far), so a stepped game repeats exactly from a Reset."""
     from genimg_edu.fit import fit
 
-    return fit(step, (data,), max_steps=steps, batch_size=batch_size or get("toy-gan").batch_size, seed=step.steps,
-               reporter=None, log_every=0)
+    with one_thread():  # 64-unit layers on 2-D points: a second thread only adds hand-offs
+        return fit(step, (data,), max_steps=steps, batch_size=batch_size or get("toy-gan").batch_size,
+                   seed=step.steps, reporter=None, log_every=0)

@@ -12,6 +12,7 @@ shows progress with when not told (`set_default_reporter`) — the user interfac
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -149,6 +150,24 @@ def set_threads(n: int | None = None) -> int:
         os.environ[var] = str(n)  # (SciPy's own OpenBLAS, scikit-learn's OpenMP), and for child processes
     threadpool_limits(n)  # the pools loaded already (NumPy's OpenBLAS, PyTorch's OpenMP)
     return n
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block on one PyTorch thread, then give back the count it had.
+
+    For tiny models — the toy GAN's and the ring flow's small MLPs on 2-D points — whose operations are too
+    small to share: the threads' hand-offs cost more than the arithmetic. The toy GAN's 1,000 rounds took
+    12.5 s on two threads and 6.4 s on one inside a Jupyter kernel on two cores (2026-12-08); a lab's flow
+    MLP stepped in 13 ms on two threads and 7 ms on one; on a busy CPU a Step click of notebook 03's stepper
+    went from 160 ms to seconds (benchmarks/widget_latency.py).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def environment_report() -> dict[str, str]:

@@ -259,3 +259,18 @@ def test_importing_the_package_makes_waiting_threads_sleep_unless_told_otherwise
     out = subprocess.run([sys.executable, "-c", "import genimg_edu, os; print(os.environ['OMP_WAIT_POLICY'])"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_gives_the_count_back():
+    from genimg_edu.runtime import one_thread
+
+    torch.set_num_threads(2)
+    try:
+        with one_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_thread():
+            raise RuntimeError("inside")
+        assert torch.get_num_threads() == 2, "given back after an error too"
+    finally:
+        torch.set_num_threads(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from genimg_edu import validate
-from genimg_edu.runtime import is_live
+from genimg_edu.runtime import is_live, one_thread
 from genimg_edu.widgets.common import (canvas_png, check_function, check_sampler, check_vector, digit_buttons,
                                        figure_png, grid_png, show_static_png)
 
@@ -92,15 +92,9 @@ def gan_toy_stepper(make_step, data: torch.Tensor, *, steps_per_click: int = 50)
         picture.value = canvas_png(fig)
 
     def on_step(_=None):
-        # One thread: these 64-unit layers gain ~10 % from a second one, but on a busy CPU two threads
-        # waiting on each other turned a 160 ms click into seconds (benchmarks/widget_latency.py).
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with one_thread():  # tiny layers: see runtime.one_thread (the heat map's 10,000 points through D too)
             train_toy(state["toy"], data, steps_per_click)
             redraw()
-        finally:
-            torch.set_num_threads(before)
 
     def on_reset(_):
         play.playing = False

@@ -3,7 +3,6 @@ Gaussians (every mode, none crowded), then on the digits' codes in the shipped V
 learner's Heun and guidance, decoded, and judged by the course's classifier (label accuracy ≥ 90 %)."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 
@@ -12,6 +11,7 @@ import torch
 from ...data import load_dataset
 from ...data.toy import ring_centres, ring_of_gaussians
 from ...models import VelocityMLP
+from ...runtime import one_thread
 from ..core import Feedback, Project, loss_fell, register_project, seeded
 from . import reference
 
@@ -21,17 +21,6 @@ GUIDANCE = 1.5  # w of the course's flow-mnist (recipes), chosen there on val
 RING_TITLE = "Lab 7.7 · your flow on the ring"
 DIGITS_TITLE = "Lab 7.8 · your flow on the digits, guided"
 
-
-@contextlib.contextmanager
-def _one_thread():
-    """These small MLPs step faster on one CPU thread than on two (7 against 13 ms a step at batch 256, measured
-    on two cores): the threads' hand-offs cost more than the arithmetic they share."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _losses(out, steps: int, title: str, name: str):
@@ -49,7 +38,7 @@ def _run_ring(*, euler, train_flow, steps: int = 1500) -> Feedback:
     ring = ring_of_gaussians(10_000, std=0.1, generator=seeded(0))  # notebook 07's, section 3
     torch.manual_seed(0)
     net = VelocityMLP(hidden=128)
-    with _one_thread():
+    with one_thread():
         start = time.perf_counter()
         losses = _losses(train_flow(net, ring, None, steps=steps, batch_size=256, lr=2e-3), steps, RING_TITLE,
                          "lab7_ring")
@@ -114,7 +103,7 @@ def _run_digits(*, heun, cfg_velocity, train_flow, steps: int = 1500, guidance: 
     torch.manual_seed(0)
     net = VelocityMLP(dim=codes.shape[1], hidden=256, emb_dim=64, n_classes=10)
     y, x1 = torch.arange(1000) % 10, torch.randn(1000, codes.shape[1], generator=seeded(1))
-    with _one_thread():
+    with one_thread():
         start = time.perf_counter()
         losses = _losses(train_flow(net, codes, labels, steps=steps, batch_size=256, lr=2e-3, p_drop=0.2), steps,
                          DIGITS_TITLE, "lab7_digits")
