@@ -33,8 +33,9 @@ def real_digits(n: int = 20) -> torch.Tensor:
 def shipped_samples(n: int = 20, *, seed: int = 0, names=GENERATORS) -> dict[str, torch.Tensor]:
     """``{name: (n, 1, 28, 28) samples in [0, 1]}`` for the shipped digit generators `names`."""
     n, seed = validate.count("n", n, minimum=1), validate.count("seed", seed)
-    unknown = [name for name in names if name not in GENERATORS]
-    if isinstance(names, str) or unknown:
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"names must be a list of shipped digit generators {list(GENERATORS)}, got {names!r}")
+    if not names or any(name not in GENERATORS for name in names):
         raise ValueError(f"names must be a list of shipped digit generators {list(GENERATORS)}, got {names!r}")
     out = {}
     for name in names:

@@ -32,15 +32,18 @@ def test_each_generator_draws_the_digits_asked_for_as_it_shipped():
     assert torch.equal(again, samples["dcgan-mnist"]), "one seed, the same samples"
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: shipped_samples(0), "n must be"),
-    (lambda: shipped_samples(4, seed=-1), "seed must be"),
-    (lambda: shipped_samples(4, names="dcgan-mnist"), "names must be a list of shipped digit generators"),
-    (lambda: shipped_samples(4, names=["cnn-mnist"]), "names must be a list of shipped digit generators"),
-    (lambda: real_digits(10_000), "n: the test split holds"),
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: shipped_samples(0), ValueError, "n must be"),
+    (lambda: shipped_samples(4.0), TypeError, "n must be a whole number"),
+    (lambda: shipped_samples(4, seed=-1), ValueError, "seed must be"),
+    (lambda: shipped_samples(4, names="dcgan-mnist"), TypeError, "names must be a list of shipped digit generators"),
+    (lambda: shipped_samples(4, names=5), TypeError, "names must be a list of shipped digit generators"),
+    (lambda: shipped_samples(4, names=[]), ValueError, "names must be a list of shipped digit generators"),
+    (lambda: shipped_samples(4, names=["cnn-mnist"]), ValueError, "names must be a list of shipped digit generators"),
+    (lambda: real_digits(10_000), ValueError, "n: the test split holds"),
 ])
-def test_bad_arguments_are_named(call, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_named(call, error, message):
+    with pytest.raises(error, match=message):
         call()
 
 
