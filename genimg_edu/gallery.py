@@ -37,9 +37,9 @@ def shipped_samples(n: int = 20, *, seed: int = 0, names=GENERATORS) -> dict[str
         raise TypeError(f"names must be a list of shipped digit generators {list(GENERATORS)}, got {names!r}")
     if not names or any(name not in GENERATORS for name in names):
         raise ValueError(f"names must be a list of shipped digit generators {list(GENERATORS)}, got {names!r}")
-    out = {}
+    out, table = {}, pretrained.manifest()
     for name in names:
-        sampling = pretrained.manifest()[name]["hyperparameters"].get("sampling", {})
+        sampling = table[name]["hyperparameters"].get("sampling", {})  # the flow model's sampler and guidance
         model = pretrained.load(name, device="cpu")
         out[name] = draw_samples(model, n=n, seed=seed, conditional=name in CONDITIONAL, **sampling)[0]
     return out
