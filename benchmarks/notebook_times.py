@@ -104,19 +104,20 @@ def measure_live(notebook: Path, *, cores: int, output: bool = False) -> dict:
 
 
 def update_readme(timings: dict) -> None:
-    """Write each measured time (minutes) into the last column of the README's notebook table."""
-    readme = ROOT / "README.md"
-    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        cells = line.split("|")
-        if len(cells) == 6 and cells[1].strip().isdigit():
-            stem = next((k for k in timings if k.startswith(cells[1].strip() + "_")), None)
-            if stem:
-                r = timings[stem]
-                cells[4] = f" {r['seconds'] / 60:.1f} ({r['seconds']:.0f} s, {r['peak_rss_mb']} MB) "
-                lines[i] = "|".join(cells)
-    with atomic_write(readme, "w") as f:
-        f.write("".join(lines))
+    """Write each measured time (minutes) into the last column of the notebook table of both READMEs (English
+    and Chinese: tests/test_readme_zh.py holds them equal)."""
+    for readme in (ROOT / "README.md", ROOT / "README.zh-CN.md"):
+        lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            cells = line.split("|")
+            if len(cells) == 6 and cells[1].strip().isdigit():
+                stem = next((k for k in timings if k.startswith(cells[1].strip() + "_")), None)
+                if stem:
+                    r = timings[stem]
+                    cells[4] = f" {r['seconds'] / 60:.1f} ({r['seconds']:.0f} s, {r['peak_rss_mb']} MB) "
+                    lines[i] = "|".join(cells)
+        with atomic_write(readme, "w") as f:
+            f.write("".join(lines))
 
 
 def main() -> None:
